@@ -1,0 +1,49 @@
+"""BM25 over the chunks (bm25s), analysed per chunk language; saved as JSON + .npy, no pickle."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from index.analyzer import analyze, analyze_query
+
+__all__ = ["LexicalIndex"]
+
+log = logging.getLogger(__name__)
+
+
+class LexicalIndex:
+    """Scores every chunk for a query; row i is chunk i, as in the vector store."""
+
+    FOLDER = "bm25"
+
+    def __init__(self, retriever: bm25s.BM25, langs: tuple[str, ...], rows: int) -> None:
+        self._retriever = retriever
+        self.langs = langs
+        self.rows = rows
+
+    @classmethod
+    def build(cls, texts: list[str], langs: list[str]) -> LexicalIndex:
+        tokens = [analyze(text, lang) or ["_empty_"] for text, lang in zip(texts, langs)]
+        retriever = bm25s.BM25()
+        retriever.index(tokens, show_progress=False)
+        return cls(retriever, tuple(sorted(set(langs))), len(texts))
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of each chunk (zeros when no query term is in the index)."""
+        vocab = self._retriever.vocab_dict
+        terms = [t for t in analyze_query(query, self.langs) if t in vocab]
+        if not terms or self.rows == 0:
+            return np.zeros(self.rows, dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(terms), dtype=np.float32)
+
+    def save(self, folder: Path) -> None:
+        self._retriever.save(str(folder / self.FOLDER), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path, langs: tuple[str, ...], rows: int) -> LexicalIndex:
+        retriever = bm25s.BM25.load(str(folder / cls.FOLDER), show_progress=False, verbosity=0)
+        return cls(retriever, langs, rows)

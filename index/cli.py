@@ -1,0 +1,75 @@
+"""`python -m index build|info`: build the index from a folder of articles, or describe it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from index.build import BuildConfig, build_index
+from index.chunking import ChunkConfig
+from index.documents import ArticleError
+from index.embedder import DEFAULT_MODEL
+from index.manifest import IndexNotReady, Manifest
+
+__all__ = ["main"]
+
+log = logging.getLogger("index")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m index", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    build = sub.add_parser("build", help="build or update the index from the articles")
+    build.add_argument("--seeds", type=Path, default=Path("seeds"), help="folder of .txt articles")
+    build.add_argument("--index-dir", type=Path, default=Path("var/index"))
+    build.add_argument("--model", default=DEFAULT_MODEL, help="sentence-transformers model id or local path")
+    build.add_argument("--chunk-size", type=int, default=ChunkConfig.size)
+    build.add_argument("--chunk-overlap", type=int, default=ChunkConfig.overlap)
+    build.add_argument("--quiet", action="store_true", help="no progress bar")
+    info = sub.add_parser("info", help="describe the index from its manifest")
+    info.add_argument("--index-dir", type=Path, default=Path("var/index"))
+    info.add_argument("--json", action="store_true")
+    return parser
+
+
+def _build(args: argparse.Namespace) -> int:
+    config = BuildConfig(args.seeds, args.index_dir, args.model,
+                         ChunkConfig(args.chunk_size, args.chunk_overlap), progress=not args.quiet)
+    report = build_index(config)
+    for skipped in report.skipped:
+        print(f"skipped: {skipped.reason}", file=sys.stderr)
+    for label in ("added", "changed", "removed"):
+        for doc_id in getattr(report, label):
+            print(f"{label}: {doc_id}")
+    print(f"index {args.index_dir}: {report.summary()}")
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    manifest = Manifest.load(args.index_dir)
+    if args.json:
+        print(json.dumps(manifest.__dict__, ensure_ascii=False, indent=2))
+        return 0
+    print(f"index {args.index_dir} (format {manifest.format_version}, built {manifest.created})")
+    print(f"model {manifest.model_id} ({manifest.dimension} dims, weights {manifest.model_fingerprint[:12]})")
+    print(f"chunks {manifest.counts['chunks']} of size {manifest.chunking['size']}, "
+          f"overlap {manifest.chunking['overlap']}; articles from {manifest.seeds_dir}")
+    for doc_id, doc in manifest.documents.items():
+        print(f"  {doc_id}  {doc['lang']}  {doc['date'] or '-':10}  {doc['chunks']:3} chunks  {doc['title']}")
+    for doc_id, reason in manifest.skipped.items():
+        print(f"  skipped {doc_id}: {reason}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    args = _parser().parse_args(argv)
+    try:
+        return _build(args) if args.command == "build" else _info(args)
+    except (ArticleError, IndexNotReady, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2

@@ -1,0 +1,79 @@
+"""Turn selected evidence sentences into an `Answer` with numbered citations, or abstain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from index import IndexData
+from qa.evidence import Scored
+from qa.question import Question
+from qa.types import Answer, Citation, Hit
+
+__all__ = ["AbstainConfig", "assemble", "no_answer_text"]
+
+_NO_ANSWER = {
+    "fr": "Les articles ne répondent pas à cette question.",
+    "en": "The articles don't answer this question.",
+}
+_RELATED = 3
+
+
+@dataclass(frozen=True)
+class AbstainConfig:
+    """Abstain when the best sentence scores below the threshold for its language pair;
+    cross-language similarities run lower, hence two thresholds (calibrated by `python -m eval`)."""
+
+    same_lang: float = 0.80
+    cross_lang: float = 0.78
+
+
+def no_answer_text(lang: str) -> str:
+    return _NO_ANSWER.get(lang, _NO_ANSWER["en"])
+
+
+def _citation(n: int, s: Scored, data: IndexData) -> Citation:
+    sentence = data.sentences[s.index]
+    doc = data.documents[sentence.doc_id]
+    answer = (sentence.start + s.answer[0], sentence.start + s.answer[1]) if s.answer else (None, None)
+    return Citation(n=n, doc_id=doc.doc_id, title=doc.title, date=doc.date, start=sentence.start,
+                    end=sentence.end, quote=sentence.text, score=round(s.score, 4),
+                    answer_start=answer[0], answer_end=answer[1])
+
+
+def _related(hits: list[Hit], data: IndexData) -> tuple[Citation, ...]:
+    related = []
+    for hit in hits[:_RELATED]:
+        doc = data.documents[hit.doc_id]
+        related.append(Citation(n=len(related) + 1, doc_id=hit.doc_id, title=doc.title, date=doc.date,
+                                start=hit.start, end=hit.end, quote=hit.text, score=round(hit.score, 4)))
+    return tuple(related)
+
+
+def _reading_order(selected: list[Scored], data: IndexData) -> list[Scored]:
+    """Articles in order of their best sentence; sentences in article order within each."""
+    doc_rank: dict[str, int] = {}
+    for s in selected:
+        doc_rank.setdefault(data.sentences[s.index].doc_id, len(doc_rank))
+    return sorted(selected, key=lambda s: (doc_rank[data.sentences[s.index].doc_id], data.sentences[s.index].start))
+
+
+def _abstains(question: Question, best: Scored | None, data: IndexData, config: AbstainConfig) -> bool:
+    if best is None:
+        return True
+    doc = data.documents[data.sentences[best.index].doc_id]
+    threshold = config.same_lang if doc.lang == question.lang else config.cross_lang
+    return best.score < threshold
+
+
+def assemble(question: Question, scored: list[Scored], selected: list[Scored], hits: list[Hit],
+             data: IndexData, config: AbstainConfig) -> Answer:
+    best = scored[0] if scored else None
+    confidence = best.score if best else 0.0
+    if _abstains(question, best, data, config):
+        return Answer(question=question.text, lang=question.lang, abstained=True,
+                      text=no_answer_text(question.lang), related=_related(hits, data),
+                      notices=question.notices, confidence=confidence)
+    citations = tuple(_citation(n, s, data) for n, s in enumerate(_reading_order(selected, data), start=1))
+    text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
+    return Answer(question=question.text, lang=question.lang, abstained=False, text=text,
+                  citations=citations, notices=question.notices, confidence=confidence)

@@ -1,0 +1,109 @@
+"""`python -m qa ask|search`: ask the articles a question from the terminal.
+
+`ask -` reads one question per line from standard input and writes one JSON object per line,
+loading the model once."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import textwrap
+from pathlib import Path
+
+from index import ArticleError, IndexNotReady
+from qa.pipeline import DEFAULT_INDEX_DIR, Pipeline
+from qa.question import QuestionError
+from qa.types import Answer, Filters, Hit, Mode
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m qa", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in (("ask", "answer a question with cited sentences"),
+                            ("search", "list the passages that best match a question")):
+        cmd = sub.add_parser(name, help=help_text)
+        cmd.add_argument("question", help="the question, or - to read one per line from stdin")
+        cmd.add_argument("--json", action="store_true", help="print JSON")
+        cmd.add_argument("--k", type=int, default=5 if name == "ask" else 10, help="number of passages")
+        cmd.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX_DIR)
+        cmd.add_argument("--mode", choices=[m.value for m in Mode], default=Mode.HYBRID.value)
+        cmd.add_argument("--doc", action="append", default=[], help="restrict to this article (repeatable)")
+        cmd.add_argument("--date-from", help="earliest article date, e.g. 2024 or 2024-03")
+        cmd.add_argument("--date-to", help="latest article date")
+    return parser
+
+
+def _format_answer(answer: Answer) -> str:
+    lines = [textwrap.fill(answer.text, width=100)]
+    lines += [f"note: {n}" for n in answer.notices]
+    label, sources = ("Related passages", answer.related) if answer.abstained else ("Sources", answer.citations)
+    if sources:
+        lines.append(f"\n{label}:")
+    for c in sources:
+        lines.append(f"[{c.n}] {c.title} ({c.date or 'no date'}) — {c.doc_id} {c.start}-{c.end}")
+        lines.append(textwrap.indent(textwrap.fill(f"« {c.quote} »", width=96), "    "))
+        if c.short_answer:
+            lines.append(f"    answer: {c.short_answer}")
+    lines.append(f"\n({answer.timings_ms.get('total', 0):.0f} ms)")
+    return "\n".join(lines)
+
+
+def _hit_dict(hit: Hit) -> dict[str, object]:
+    return {"rank": hit.rank, "doc_id": hit.doc_id, "start": hit.start, "end": hit.end,
+            "text": hit.text, "score": round(hit.score, 6), "dense": hit.dense, "bm25": hit.bm25}
+
+
+def _format_hits(hits: list[Hit]) -> str:
+    return "\n".join(f"{h.rank:2}. {h.doc_id} {h.start}-{h.end} score {h.score:.4f}\n"
+                     + textwrap.indent(textwrap.fill(h.text, width=96), "    ") for h in hits) or "No passage found."
+
+
+def _run_one(pipeline: Pipeline, args: argparse.Namespace, question: str, filters: Filters) -> str:
+    mode = Mode(args.mode)
+    if args.command == "ask":
+        answer = pipeline.ask(question, k=args.k, filters=filters, mode=mode)
+        return json.dumps(answer.to_dict(), ensure_ascii=False) if args.json else _format_answer(answer)
+    hits = pipeline.search(question, k=args.k, filters=filters, mode=mode)
+    return json.dumps([_hit_dict(h) for h in hits], ensure_ascii=False) if args.json else _format_hits(hits)
+
+
+def _batch(pipeline: Pipeline, args: argparse.Namespace, filters: Filters) -> int:
+    args.json = True
+    for line in sys.stdin:
+        question = line.rstrip("\n")
+        if not question.strip():
+            continue
+        try:
+            print(_run_one(pipeline, args, question, filters), flush=True)
+        except QuestionError as err:
+            print(json.dumps({"question": question, "error": str(err)}, ensure_ascii=False), flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = _parser().parse_args(argv)
+    if args.k < 1:
+        print("error: --k must be at least 1.", file=sys.stderr)
+        return 2
+    filters = Filters(tuple(args.doc), args.date_from, args.date_to)
+    try:
+        if args.question != "-":
+            from qa.question import prepare_question
+            prepare_question(args.question)  # fail fast, before loading the model
+        pipeline = Pipeline.load(args.index_dir)
+        unknown = [d for d in args.doc if d not in pipeline.documents]
+        if unknown:
+            raise QuestionError(f"No article named {unknown[0]} in the index; see `python -m index info`.")
+        if args.question == "-":
+            return _batch(pipeline, args, filters)
+        print(_run_one(pipeline, args, args.question, filters))
+        return 0
+    except (QuestionError, IndexNotReady, ArticleError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2

@@ -1,0 +1,116 @@
+"""`Pipeline`: load the index once, then `ask` (answer with citations) and `search` (passages).
+
+Thread-safe: the index is read-only and query embedding is serialised by a lock."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from index import Document, Embedder, IndexData, load_index, resolve_model
+from qa.answer import AbstainConfig, assemble
+from qa.evidence import EvidenceConfig, SentenceScorer
+from qa.question import Question, prepare_question
+from qa.retrieval import RetrievalConfig, Retriever
+from qa.types import Answer, Filters, Hit, Mode
+
+__all__ = ["QAConfig", "Pipeline", "DEFAULT_INDEX_DIR"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INDEX_DIR = Path("var/index")
+_CACHE_SIZE = 256
+
+
+@dataclass(frozen=True)
+class QAConfig:
+    mode: Mode = Mode.HYBRID
+    k: int = 5
+    retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
+    evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
+    abstain: AbstainConfig = field(default_factory=AbstainConfig)
+
+
+class Pipeline:
+    def __init__(self, data: IndexData, embedder: Embedder, config: QAConfig | None = None) -> None:
+        self.data = data
+        self.embedder = embedder
+        self.config = config or QAConfig()
+        self.retriever = Retriever(data, self.config.retrieval)
+        self.scorer = SentenceScorer(data, self.config.evidence)
+        self._lock = threading.Lock()
+        self._cache: dict[str, np.ndarray] = {}
+
+    @classmethod
+    def load(cls, index_dir: Path = DEFAULT_INDEX_DIR, config: QAConfig | None = None,
+             check_seeds: bool = True, embedder: Embedder | None = None) -> Pipeline:
+        """Load the index and its model; raises `IndexNotReady` (or `StaleIndex`) with the fix."""
+        data = load_index(index_dir)
+        if check_seeds:
+            data.manifest.check_seeds(Path(data.manifest.seeds_dir))
+        embedder = embedder or Embedder(resolve_model(data.manifest.model_id))
+        data.manifest.check_model(embedder.spec.model_id, embedder.spec.fingerprint, embedder.dimension)
+        return cls(data, embedder, config)
+
+    def with_config(self, config: QAConfig) -> Pipeline:
+        """The same index and model with other settings (for comparing variants)."""
+        return Pipeline(self.data, self.embedder, config)
+
+    @property
+    def documents(self) -> dict[str, Document]:
+        return self.data.documents
+
+    def embed_question(self, text: str) -> np.ndarray:
+        with self._lock:
+            vector = self._cache.get(text)
+            if vector is None:
+                vector = self.embedder.embed_query(text)
+                if len(self._cache) >= _CACHE_SIZE:
+                    self._cache.pop(next(iter(self._cache)))
+                self._cache[text] = vector
+            return vector
+
+    def _fit(self, question: Question) -> Question:
+        """Cut the question to what the model reads, and say so."""
+        limit = self.embedder.max_tokens - 8
+        tokens = self.embedder.count_tokens(question.text)
+        if tokens <= limit:
+            return question
+        text = question.text[: int(len(question.text) * limit / tokens)].rsplit(" ", 1)[0]
+        notice = f"The question was cut to its first {len(text)} characters, as much as the model reads."
+        return replace(question, text=text, notices=question.notices + (notice,))
+
+    def _rank(self, question: Question, mode: Mode, filters: Filters | None, timings: dict[str, float]):
+        started = time.perf_counter()
+        vector = self.embed_question(question.text) if mode != Mode.BM25 else None
+        embedded = time.perf_counter()
+        ranked = self.retriever.rank(question.text, vector, question.lang, mode, filters)
+        timings["embed"] = (embedded - started) * 1000
+        timings["search"] = (time.perf_counter() - embedded) * 1000
+        return vector, ranked
+
+    def search(self, question: str, k: int = 10, filters: Filters | None = None, mode: Mode | None = None) -> list[Hit]:
+        """The best `k` passages for `question`; raises `QuestionError` on empty input."""
+        prepared = self._fit(prepare_question(question))
+        _, ranked = self._rank(prepared, mode or self.config.mode, filters, {})
+        return self.retriever.hits(ranked, k)
+
+    def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
+            mode: Mode | None = None) -> Answer:
+        """Answer with verbatim evidence sentences and citations, or abstain."""
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+        prepared = self._fit(prepare_question(question))
+        vector, ranked = self._rank(prepared, mode or self.config.mode, filters, timings)
+        scoring = time.perf_counter()
+        scored = self.scorer.score(prepared, vector, ranked.rows, ranked.fused)
+        hits = self.retriever.hits(ranked, k or self.config.k)
+        answer = assemble(prepared, scored, self.scorer.select(scored), hits, self.data, self.config.abstain)
+        timings["sentences"] = (time.perf_counter() - scoring) * 1000
+        timings["total"] = (time.perf_counter() - started) * 1000
+        return replace(answer, timings_ms={k: round(v, 2) for k, v in timings.items()})

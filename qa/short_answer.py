@@ -1,0 +1,85 @@
+"""Find the short answer (a number, a date, a person, a place) inside an evidence sentence.
+
+Only marked when it can be told reliably: candidates already named in the question are
+ignored, and among several candidates one is chosen only when the words around it echo the
+question; otherwise nothing is marked and the whole sentence stands as the answer."""
+
+from __future__ import annotations
+
+import re
+
+from index.analyzer import fold
+from qa.question import Kind
+
+__all__ = ["find_short_answer"]
+
+_MONTHS = (r"janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|"
+           r"décembre|decembre|january|february|march|april|may|june|july|august|september|october|"
+           r"november|december")
+_WEEKDAYS = r"lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_NUMBER_WORDS = (r"deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt|trente|cent|"
+                 r"two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|hundred|des|several|many")
+_SCALE = r"millions?|milliards?|milliers|centaines|dizaines|million|billion|thousands?|hundreds?|tens"
+_NUM = r"\d{1,3}(?:[ \u00a0\u202f,.]\d{3})+|\d+(?:[.,]\d+)?"
+
+_PATTERNS = {
+    Kind.HOW_MANY: re.compile(
+        rf"(?:(?:plus de|près de|moins de|environ|quelque|more than|nearly|about|over|some)\s+)?"
+        rf"(?:(?:{_NUM})(?:\s+(?:{_SCALE}))?|(?:{_NUMBER_WORDS})\s+(?:{_SCALE}))"
+        rf"(?:\s+(?:de\s+|d['’]|of\s+)?[\w’'-]+)?",
+        re.IGNORECASE),
+    Kind.WHEN: re.compile(
+        rf"\b(?:(?:(?:le|en|dès|depuis|on|in|since)\s+)?(?:(?:{_WEEKDAYS})\s+)?\d{{1,2}}(?:er)?\s+(?:{_MONTHS})(?:\s+\d{{4}})?"
+        rf"|(?:en|dès|depuis|in|since|jusqu['’]en)\s+(?:{_MONTHS})(?:\s+(?:dernier|\d{{4}}))?"
+        rf"|(?:{_MONTHS})\s+(?:dernier|\d{{4}})"
+        rf"|(?:en|in|since|depuis)\s+(?:19|20)\d{{2}}"
+        rf"|(?:{_WEEKDAYS}))\b",
+        re.IGNORECASE),
+    Kind.WHO: re.compile(r"\b[A-ZÀ-Þ][\w’'-]+(?:\s+(?:de\s+|van\s+|von\s+)?[A-ZÀ-Þ][\w’'-]+)+"),
+    Kind.WHERE: re.compile(r"(?:(?<=\bà )|(?<=\bau )|(?<=\baux )|(?<=\ben )|(?<=\bin )|(?<=\bat ))"
+                           r"[A-ZÀ-Þ][\w’'-]+(?:[\s-][A-ZÀ-Þ][\w’'-]+)*"),
+}
+_STEM = 5
+
+
+def _stems(text: str) -> set[str]:
+    return {w[:_STEM] for w in re.findall(r"\w+", fold(text)) if len(w) > 2}
+
+
+def _candidates(sentence: str, kind: Kind, question: str) -> list[re.Match[str]]:
+    pattern = _PATTERNS.get(kind)
+    if pattern is None:
+        return []
+    asked = fold(question)
+    found = []
+    for match in pattern.finditer(sentence):
+        value = match.group(0).strip()
+        if len(value) < 2 or fold(value) in asked:
+            continue
+        if kind == Kind.WHO and all(w[:_STEM] in _stems(question) for w in re.findall(r"\w+", fold(value))):
+            continue
+        found.append(match)
+    return found
+
+
+def _echo(sentence: str, match: re.Match[str], question_stems: set[str]) -> int:
+    """How many words next to the candidate also appear in the question."""
+    window = sentence[max(0, match.start() - 40) : match.end() + 40]
+    return len(_stems(window) & question_stems)
+
+
+def find_short_answer(sentence: str, kind: Kind, question: str) -> tuple[int, int] | None:
+    """`(start, end)` offsets of the short answer inside `sentence`, or None."""
+    found = _candidates(sentence, kind, question)
+    if not found:
+        return None
+    if len(found) > 1:
+        stems = _stems(question)
+        scored = sorted(((_echo(sentence, m, stems), -i, m) for i, m in enumerate(found)), key=lambda t: t[:2], reverse=True)
+        if scored[0][0] == scored[1][0]:
+            return None
+        found = [scored[0][2]]
+    match = found[0]
+    value = match.group(0)
+    start = match.start() + (len(value) - len(value.lstrip()))
+    return start, match.start() + len(value.rstrip(" ,;:."))

@@ -1,0 +1,104 @@
+"""The values the question-answering core returns: small, frozen, carrying provenance."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+
+__all__ = ["Mode", "Filters", "Hit", "Citation", "Answer"]
+
+
+class Mode(str, Enum):
+    """Which retrieval signals to use."""
+
+    HYBRID = "hybrid"
+    DENSE = "dense"
+    BM25 = "bm25"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict retrieval to some articles and/or a date range (ISO dates, prefix-compared:
+    "2024" or "2024-03" match any date in that year or month)."""
+
+    doc_ids: tuple[str, ...] = ()
+    date_from: str | None = None
+    date_to: str | None = None
+
+    def allows(self, doc_id: str, date: str | None) -> bool:
+        if self.doc_ids and doc_id not in self.doc_ids:
+            return False
+        if self.date_from or self.date_to:
+            if date is None:
+                return False
+            if self.date_from and date[: len(self.date_from)] < self.date_from:
+                return False
+            if self.date_to and date[: len(self.date_to)] > self.date_to:
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk: `raw_text(doc_id)[start:end] == text`."""
+
+    rank: int
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    score: float
+    dense: float | None = None
+    bm25: float | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A cited sentence; `quote == raw_text(doc_id)[start:end]`. The optional short answer
+    `[answer_start, answer_end)` lies inside `[start, end)`, in the same raw-text offsets."""
+
+    n: int
+    doc_id: str
+    title: str
+    date: str | None
+    start: int
+    end: int
+    quote: str
+    score: float
+    answer_start: int | None = None
+    answer_end: int | None = None
+
+    @property
+    def short_answer(self) -> str | None:
+        if self.answer_start is None or self.answer_end is None:
+            return None
+        offset = self.answer_start - self.start
+        return self.quote[offset : offset + self.answer_end - self.answer_start]
+
+    def to_dict(self) -> dict[str, object]:
+        return {**asdict(self), "short_answer": self.short_answer}
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    lang: str
+    abstained: bool
+    text: str
+    citations: tuple[Citation, ...] = ()
+    related: tuple[Citation, ...] = ()
+    notices: tuple[str, ...] = ()
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    confidence: float = 0.0
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "question": self.question, "lang": self.lang, "abstained": self.abstained,
+            "answer": self.text, "confidence": round(self.confidence, 4),
+            "citations": [c.to_dict() for c in self.citations],
+            "related": [c.to_dict() for c in self.related],
+            "notices": list(self.notices), "timings_ms": self.timings_ms,
+        }
