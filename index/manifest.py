@@ -26,6 +26,10 @@ class StaleIndex(IndexNotReady):
     """The articles changed since the index was built."""
 
 
+def _short(fingerprint: str) -> str:
+    return hashlib.sha256(fingerprint.encode()).hexdigest()[:12]
+
+
 def library_versions() -> dict[str, str]:
     found = {}
     for name in _LIBRARIES:
@@ -86,7 +90,7 @@ class Manifest:
         if (model_id, fingerprint, dimension) != (self.model_id, self.model_fingerprint, self.dimension):
             raise IndexNotReady(
                 f"The index was built with model {self.model_id!r} ({self.dimension} dimensions, weights "
-                f"{self.model_fingerprint[:12]}), not with {model_id!r} ({dimension}, {fingerprint[:12]}); "
+                f"{_short(self.model_fingerprint)}), not with {model_id!r} ({dimension}, {_short(fingerprint)}); "
                 f"rebuild it with `{REBUILD} --model {model_id}`."
             )
 

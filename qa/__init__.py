@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qa.answer import AbstainConfig
+from qa.abstain import AbstainConfig
 from qa.evidence import EvidenceConfig
 from qa.pipeline import DEFAULT_INDEX_DIR, Pipeline, QAConfig
 from qa.question import QuestionError

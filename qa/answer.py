@@ -5,26 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from index import IndexData
+from qa.abstain import AbstainConfig, probability_unanswerable
 from qa.evidence import Scored
 from qa.question import Question
 from qa.types import Answer, Citation, Hit
 
-__all__ = ["AbstainConfig", "assemble", "no_answer_text"]
+__all__ = ["assemble", "no_answer_text"]
 
 _NO_ANSWER = {
     "fr": "Les articles ne répondent pas à cette question.",
     "en": "The articles don't answer this question.",
 }
 _RELATED = 3
-
-
-@dataclass(frozen=True)
-class AbstainConfig:
-    """Abstain when the best sentence scores below the threshold for its language pair;
-    cross-language similarities run lower, hence two thresholds (calibrated by `python -m eval`)."""
-
-    same_lang: float = 0.80
-    cross_lang: float = 0.78
 
 
 def no_answer_text(lang: str) -> str:
@@ -57,23 +49,15 @@ def _reading_order(selected: list[Scored], data: IndexData) -> list[Scored]:
     return sorted(selected, key=lambda s: (doc_rank[data.sentences[s.index].doc_id], data.sentences[s.index].start))
 
 
-def _abstains(question: Question, best: Scored | None, data: IndexData, config: AbstainConfig) -> bool:
-    if best is None:
-        return True
-    doc = data.documents[data.sentences[best.index].doc_id]
-    threshold = config.same_lang if doc.lang == question.lang else config.cross_lang
-    return best.score < threshold
-
-
-def assemble(question: Question, scored: list[Scored], selected: list[Scored], hits: list[Hit],
-             data: IndexData, config: AbstainConfig) -> Answer:
-    best = scored[0] if scored else None
-    confidence = best.score if best else 0.0
-    if _abstains(question, best, data, config):
+def assemble(question: Question, selected: list[Scored], hits: list[Hit], data: IndexData,
+             signals: dict[str, float], config: AbstainConfig) -> Answer:
+    """Abstain when the model finds the evidence too weak (or there is none)."""
+    confidence = 1.0 - probability_unanswerable(signals, config) if selected else 0.0
+    if not selected or 1.0 - confidence >= config.threshold:
         return Answer(question=question.text, lang=question.lang, abstained=True,
                       text=no_answer_text(question.lang), related=_related(hits, data),
-                      notices=question.notices, confidence=confidence)
+                      notices=question.notices, confidence=confidence, signals=signals)
     citations = tuple(_citation(n, s, data) for n, s in enumerate(_reading_order(selected, data), start=1))
     text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
     return Answer(question=question.text, lang=question.lang, abstained=False, text=text,
-                  citations=citations, notices=question.notices, confidence=confidence)
+                  citations=citations, notices=question.notices, confidence=confidence, signals=signals)

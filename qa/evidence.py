@@ -7,16 +7,40 @@ the kind of thing asked for (a number for "how many", a date for "when"...)."""
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from index import IndexData
-from index.analyzer import analyze, analyze_query
+from index.analyzer import STOP_WORDS, analyze, analyze_query, fold
+from qa.abstain import signals
 from qa.question import Kind, Question
 from qa.short_answer import find_short_answer
 
 __all__ = ["EvidenceConfig", "Scored", "SentenceScorer"]
+
+
+_QUANTIFIERS = {"plus", "pres", "moins", "envir", "quelq", "more", "nearl", "about", "over", "some", "milli",
+               "centa", "dizai", "thous", "hundr"}
+
+
+_PREFIX = 6
+
+
+def cognate_prefixes(text: str) -> list[str]:
+    """First letters of the long non-stop words, accent-folded, in order, without repeats."""
+    words = re.findall(r"[^\W\d_]{5,}", fold(text))
+    return list(dict.fromkeys(w[:_PREFIX] for w in words if w not in STOP_WORDS))
+
+
+def _idf(term_sets: list[set[str]]) -> dict[str, float]:
+    df: dict[str, int] = {}
+    for terms in term_sets:
+        for t in terms:
+            df[t] = df.get(t, 0) + 1
+    total = max(1, len(term_sets))
+    return {t: math.log(1 + total / n) for t, n in df.items()}
 
 
 @dataclass(frozen=True)
@@ -30,6 +54,8 @@ class EvidenceConfig:
     margin: float = 0.04       # extra sentences must score within this of the best
     duplicate_cosine: float = 0.93
     min_chars: int = 25        # shorter sentences (headings, credits) are context, not evidence
+    multi_margin: float = 0.15  # how far a sentence from another article may trail when it holds
+                                # another figure/date for the same typed question
 
 
 @dataclass(frozen=True)
@@ -49,14 +75,11 @@ class SentenceScorer:
         self._data = data
         self.config = config
         langs = {d: doc.lang for d, doc in data.documents.items()}
-        self._terms = [set(analyze(s.text, langs[s.doc_id])) for s in data.sentences]
-        df: dict[str, int] = {}
-        for terms in self._terms:
-            for t in terms:
-                df[t] = df.get(t, 0) + 1
-        total = max(1, len(self._terms))
-        self._idf = {t: math.log(1 + total / n) for t, n in df.items()}
-        self._default_idf = math.log(1 + total)
+        self._sentence_lang = [langs[s.doc_id] for s in data.sentences]
+        self._terms = [set(analyze(s.text, lang)) for s, lang in zip(data.sentences, self._sentence_lang)]
+        self._prefixes = [set(cognate_prefixes(s.text)) for s in data.sentences]
+        self._idf = _idf(self._terms + self._prefixes)
+        self._default_idf = math.log(1 + len(self._terms))
         self._langs = tuple(sorted(set(langs.values())))
         self._by_chunk = self._map_chunks()
 
@@ -68,14 +91,17 @@ class SentenceScorer:
         return [[i for i in by_doc.get(c.doc_id, []) if sentences[i].start < c.end and sentences[i].end > c.start]
                 for c in self._data.chunks]
 
-    def _lexical(self, query_terms: list[str], i: int) -> float:
-        if not query_terms:
+    def _lexical(self, question: Question, query_terms: list[str], query_prefixes: list[str], i: int) -> float:
+        """IDF-weighted share of the question's terms in the sentence; across languages, of its
+        long words' first letters (cognates and names: "artillery"/"artillerie", "Poutine")."""
+        cross = self._sentence_lang[i] != question.lang
+        terms, present = (query_prefixes, self._prefixes[i]) if cross else (query_terms, self._terms[i])
+        if not terms:
             return 0.0
-        weights = [self._idf.get(t, self._default_idf) for t in query_terms]
-        hit = sum(w for t, w in zip(query_terms, weights) if t in self._terms[i])
-        return hit / sum(weights)
+        weights = [self._idf.get(t, self._default_idf) for t in terms]
+        return sum(w for t, w in zip(terms, weights) if t in present) / sum(weights)
 
-    def score(self, question: Question, query_vector: np.ndarray | None, rows: np.ndarray,
+    def score(self, question: Question, query_vector: np.ndarray, rows: np.ndarray,
               fused: np.ndarray) -> list[Scored]:
         """Candidate sentences of the top passages, best first."""
         cfg = self.config
@@ -86,13 +112,14 @@ class SentenceScorer:
             for i in self._by_chunk[int(row)]:
                 passage_of.setdefault(i, float(fused[rank]) / best_fused)
         query_terms = analyze_query(question.text, self._langs)
+        query_prefixes = cognate_prefixes(question.text)
         found = []
         for i, passage in passage_of.items():
             sentence = self._data.sentences[i]
-            if len(sentence.text) < cfg.min_chars:
+            if len(sentence.text) < cfg.min_chars or sentence.text.rstrip("»”\"' ").endswith("?"):
                 continue
-            dense = float(self._data.sentence_vectors[i] @ query_vector) if query_vector is not None else 0.0
-            lexical = self._lexical(query_terms, i)
+            dense = float(self._data.sentence_vectors[i] @ query_vector)
+            lexical = self._lexical(question, query_terms, query_prefixes, i)
             answer = find_short_answer(sentence.text, question.kind, question.text)
             kind = 1.0 if answer is not None and question.kind != Kind.OTHER else 0.0
             total = (cfg.weight_dense * dense + cfg.weight_lexical * lexical
@@ -100,23 +127,57 @@ class SentenceScorer:
             found.append(Scored(i, total, dense, lexical, passage, answer))
         return sorted(found, key=lambda s: (-s.score, s.index))
 
-    def select(self, scored: list[Scored]) -> list[Scored]:
+    def select(self, question: Question, scored: list[Scored]) -> list[Scored]:
         """The best sentence, plus up to two more close to it that add something new:
         preferably from other articles, which is how disagreeing figures get shown."""
         if not scored:
             return []
         cfg = self.config
-        vectors = self._data.sentence_vectors
+        best = scored[0].score
+        typed = question.kind != Kind.OTHER
+        close = [s for s in scored[1:] if s.score >= best - cfg.margin
+                 or (typed and s.score >= best - cfg.multi_margin and self._another_figure(question, scored[0], s))]
         chosen = [scored[0]]
-        close = [s for s in scored[1:] if s.score >= scored[0].score - cfg.margin]
         close.sort(key=lambda s: (self._same_doc(s, chosen), -s.score))
         for cand in close:
             if len(chosen) >= cfg.max_sentences:
                 break
-            if max(float(vectors[cand.index] @ vectors[c.index]) for c in chosen) >= cfg.duplicate_cosine:
-                continue
-            chosen.append(cand)
+            if not self._duplicate(cand, chosen):
+                chosen.append(cand)
         return chosen
+
+    def _answer_text(self, s: Scored) -> str:
+        return fold(self._data.sentences[s.index].text[s.answer[0] : s.answer[1]]) if s.answer else ""
+
+    def _another_figure(self, question: Question, best: Scored, other: Scored) -> bool:
+        """Both sentences hold a short answer and they differ; for counts, they must count the
+        same thing ("1 000 conteneurs", "7 000 conteneurs"), so that each source's figure for
+        it is shown side by side."""
+        if best.answer is None or other.answer is None or self._answer_text(best) == self._answer_text(other):
+            return False
+        if question.kind != Kind.HOW_MANY:
+            return True
+
+        def units(s: Scored) -> set[str]:
+            return {w[:5] for w in re.findall(r"[^\W\d_]{3,}", self._answer_text(s))} - _QUANTIFIERS
+
+        return bool(units(best) & units(other))
+
+    def _duplicate(self, cand: Scored, chosen: list[Scored]) -> bool:
+        vectors = self._data.sentence_vectors
+        return max(float(vectors[cand.index] @ vectors[c.index]) for c in chosen) >= self.config.duplicate_cosine
+
+    def signals(self, question: Question, scored: list[Scored], query_vector: np.ndarray) -> dict[str, float]:
+        """What the abstention model reads (see qa.abstain)."""
+        top = scored[:3]
+        best_doc = self._data.sentences[scored[0].index].doc_id if scored else None
+        return signals(
+            best_dense=max((s.dense for s in scored), default=0.0),
+            all_dense=self._data.sentence_vectors @ query_vector,
+            lexical=max((s.lexical for s in top), default=0.0),
+            kind_missing=question.kind != Kind.OTHER and all(s.answer is None for s in top),
+            cross_lingual=best_doc is not None and self._data.documents[best_doc].lang != question.lang,
+        )
 
     def _same_doc(self, cand: Scored, chosen: list[Scored]) -> bool:
         doc = self._data.sentences[cand.index].doc_id

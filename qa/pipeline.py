@@ -12,8 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from index import Document, Embedder, IndexData, load_index, resolve_model
-from qa.answer import AbstainConfig, assemble
+from index import BuildConfig, Document, Embedder, IndexData, IndexNotReady, build_index, load_index, resolve_model
+from qa.abstain import AbstainConfig
+from qa.answer import assemble
 from qa.evidence import EvidenceConfig, SentenceScorer
 from qa.question import Question, prepare_question
 from qa.retrieval import RetrievalConfig, Retriever
@@ -33,7 +34,7 @@ class QAConfig:
     k: int = 5
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
     evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
-    abstain: AbstainConfig = field(default_factory=AbstainConfig)
+    abstain: AbstainConfig = field(default_factory=AbstainConfig.shipped)
 
 
 class Pipeline:
@@ -57,6 +58,21 @@ class Pipeline:
         data.manifest.check_model(embedder.spec.model_id, embedder.spec.fingerprint, embedder.dimension)
         return cls(data, embedder, config)
 
+    @classmethod
+    def for_corpus(cls, seeds_dir: Path, index_dir: Path, config: QAConfig | None = None,
+                   progress: bool = True) -> Pipeline:
+        """A pipeline over any folder of `.txt` articles, with its index kept in `index_dir` and
+        rebuilt (incrementally) only when the folder changed."""
+        embedder = Embedder(resolve_model(None))
+        try:
+            pipeline = cls.load(index_dir, config, embedder=embedder)
+            if Path(pipeline.data.manifest.seeds_dir) == seeds_dir.resolve():
+                return pipeline
+        except IndexNotReady as err:
+            log.info("building the index for %s: %s", seeds_dir, err)
+        build_index(BuildConfig(seeds_dir=seeds_dir, index_dir=index_dir, progress=progress), embedder=embedder)
+        return cls.load(index_dir, config, embedder=embedder)
+
     def with_config(self, config: QAConfig) -> Pipeline:
         """The same index and model with other settings (for comparing variants)."""
         return Pipeline(self.data, self.embedder, config)
@@ -75,6 +91,11 @@ class Pipeline:
                 self._cache[text] = vector
             return vector
 
+    def clear_cache(self) -> None:
+        """Forget cached question embeddings (benchmarks measure the embedding each time)."""
+        with self._lock:
+            self._cache.clear()
+
     def _fit(self, question: Question) -> Question:
         """Cut the question to what the model reads, and say so."""
         limit = self.embedder.max_tokens - 8
@@ -86,10 +107,11 @@ class Pipeline:
         return replace(question, text=text, notices=question.notices + (notice,))
 
     def _rank(self, question: Question, mode: Mode, filters: Filters | None, timings: dict[str, float]):
+        """The question's vector (always: sentence scoring needs it) and the fused ranking."""
         started = time.perf_counter()
-        vector = self.embed_question(question.text) if mode != Mode.BM25 else None
+        vector = self.embed_question(question.text)
         embedded = time.perf_counter()
-        ranked = self.retriever.rank(question.text, vector, question.lang, mode, filters)
+        ranked = self.retriever.rank(question.text, None if mode == Mode.BM25 else vector, question.lang, mode, filters)
         timings["embed"] = (embedded - started) * 1000
         timings["search"] = (time.perf_counter() - embedded) * 1000
         return vector, ranked
@@ -110,7 +132,9 @@ class Pipeline:
         scoring = time.perf_counter()
         scored = self.scorer.score(prepared, vector, ranked.rows, ranked.fused)
         hits = self.retriever.hits(ranked, k or self.config.k)
-        answer = assemble(prepared, scored, self.scorer.select(scored), hits, self.data, self.config.abstain)
+        signals = self.scorer.signals(prepared, scored, vector)
+        selected = self.scorer.select(prepared, scored)
+        answer = assemble(prepared, selected, hits, self.data, signals, self.config.abstain)
         timings["sentences"] = (time.perf_counter() - scoring) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
         return replace(answer, timings_ms={k: round(v, 2) for k, v in timings.items()})

@@ -31,12 +31,12 @@ class Kind(str, Enum):
 
 
 _KIND_PATTERNS = (
-    (Kind.HOW_MANY, r"\b(how many|how much|combien|quel(le)?s? (est le )?(nombre|quantite|montant)|"
+    (Kind.HOW_MANY, r"\b(how many|how much|how old|quel age|combien|quel(le)?s? (est le )?(nombre|quantite|montant)|"
                     r"what (is the )?(number|amount|figure))\b"),
     (Kind.WHEN, r"^(when|quand)\b|\b(since when|depuis quand|what (year|date|day|month)|which (year|month|day)|"
                 r"en quelle (annee|mois)|quel(le)? (jour|date|annee|mois)|a quelle (date|epoque|periode)|"
                 r"in what (year|month))\b"),
-    (Kind.WHO, r"^((a|de|par|avec|pour|to|by|with|for) )?(qui|who|whom|whose)\b|\b(name of|nom d[eu]?|"
+    (Kind.WHO, r"^((a|de|par|avec|pour|to|by|with|for) )?(qui|who|whom|whose)\b|\b(name of|nom d[eu]?|s'appelle|called|named|"
                r"quel(le)? (personne|responsable|dirigeant|ministre|expert|analyste|porte-parole)|"
                r"which (person|official|minister|expert|analyst|leader|spokes\w+))\b"),
     (Kind.WHERE, r"^(d')?(ou|where)\b|\b(dans quel(le)? (pays|ville|lieu|region)|"

@@ -92,7 +92,8 @@ class Answer:
     related: tuple[Citation, ...] = ()
     notices: tuple[str, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)
-    confidence: float = 0.0
+    confidence: float = 0.0     # 1 - p(unanswerable) from the abstention model
+    signals: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -101,4 +102,5 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "related": [c.to_dict() for c in self.related],
             "notices": list(self.notices), "timings_ms": self.timings_ms,
+            "signals": {k: round(v, 4) for k, v in self.signals.items()},
         }

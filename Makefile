@@ -1,0 +1,43 @@
+# One entry point. `make run` sets up and serves the app on the bundled articles;
+# `make test` sets up and runs the whole test suite (what CI runs).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 7860
+
+.PHONY: setup index run test browser eval bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# CPU PyTorch first, from the local wheel: otherwise pip pulls a multi-GB CUDA build.
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+# Builds the index, or updates it when articles changed (unchanged articles are not re-embedded).
+index: setup
+	$(PY) -m index build
+
+run: index
+	$(PY) -m ui --host $(HOST) --port $(PORT)
+
+# Debian's Chromium for the browser test (Playwright cannot download browsers here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+test: setup browser
+	$(PY) -m pytest
+
+eval: index
+	$(PY) -m eval
+
+bench: index
+	$(PY) -m index.bench
+	$(PY) -m qa.bench
+
+clean:
+	rm -rf var/index var/eval-cache test-artifacts

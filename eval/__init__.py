@@ -1,0 +1,1 @@
+"""Evaluation: question set, pure metrics, a runner comparing retrieval variants, reports."""

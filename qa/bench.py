@@ -1,0 +1,85 @@
+"""`python -m qa.bench`: answer latency on this machine, per retrieval mode, in one run.
+
+Prints warm `ask` latency p50/p95 and its split (embed, search, sentence scoring) for hybrid,
+dense-only and BM25-only retrieval, the ratio of each to hybrid, and the cold start of
+`python -m qa ask` (process start to printed answer). Question embeddings are not cached
+between repetitions (the cache is cleared), so every ask pays for its embedding."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from qa.pipeline import DEFAULT_INDEX_DIR, Pipeline
+from qa.types import Mode
+
+__all__ = ["main"]
+
+QUESTIONS = (
+    "Combien de conteneurs la Corée du Nord a-t-elle envoyés à la Russie ?",
+    "Who met Kim Jong Un in Pyongyang?",
+    "Quel est le rôle de Sergueï Choïgou aujourd'hui ?",
+    "Why does Russia need North Korean ammunition?",
+    "Quand la Corée du Nord a-t-elle lancé un satellite ?",
+    "What do analysts say China thinks about the rapprochement?",
+    "Quelles sanctions visent la Corée du Nord ?",
+    "How many soldiers did North Korea send?",
+)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round((len(ordered) - 1) * q / 100)))]
+
+
+def _measure(pipeline: Pipeline, mode: Mode, rounds: int) -> dict[str, list[float]]:
+    configured = pipeline.with_config(replace(pipeline.config, mode=mode))
+    configured.ask(QUESTIONS[0])  # warm-up
+    times: dict[str, list[float]] = {"total": [], "embed": [], "search": [], "sentences": []}
+    for _ in range(rounds):
+        for question in QUESTIONS:
+            configured.clear_cache()
+            answer = configured.ask(question)
+            for key in times:
+                times[key].append(answer.timings_ms.get(key, 0.0))
+    return times
+
+
+def _cold_start(index_dir: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "qa", "ask", QUESTIONS[1], "--index-dir", str(index_dir)],
+                   check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING)
+    parser = argparse.ArgumentParser(prog="python -m qa.bench", description=__doc__)
+    parser.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX_DIR)
+    parser.add_argument("--rounds", type=int, default=5, help="passes over the question list")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    pipeline = Pipeline.load(args.index_dir)
+    load = time.perf_counter() - started
+    results = {mode: _measure(pipeline, mode, args.rounds) for mode in (Mode.HYBRID, Mode.DENSE, Mode.BM25)}
+    base = statistics.median(results[Mode.HYBRID]["total"])
+    print(f"{len(QUESTIONS) * args.rounds} asks per mode; pipeline load {load:.1f}s (in process)")
+    print(f"{'mode':8} {'p50 ms':>8} {'p95 ms':>8} {'vs hybrid':>9} {'embed p50':>10} {'search p50':>11} {'sentences p50':>14}")
+    for mode, times in results.items():
+        p50 = statistics.median(times["total"])
+        print(f"{mode.value:8} {p50:8.1f} {_percentile(times['total'], 95):8.1f} {p50 / base:9.2f} "
+              f"{statistics.median(times['embed']):10.1f} {statistics.median(times['search']):11.2f} "
+              f"{statistics.median(times['sentences']):14.2f}")
+    colds = [_cold_start(args.index_dir) for _ in range(2)]
+    print(f"cold start of `python -m qa ask` (process start to answer): {min(colds):.1f}s best of 2")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""The question-answering core on the real seeds with the real model."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from qa import Filters, Mode, QuestionError
+
+KIRBY_DOC = "000_110a115a5bf18778.txt"
+SHIN_DOC = "004_113f9629b7018fa7.txt"
+BELOOUSSOV_DOC = "003_7614884e23d75de0.txt"
+
+
+def _check_offsets(pipeline, answer) -> None:
+    for c in answer.citations + answer.related:
+        raw = pipeline.documents[c.doc_id].text
+        assert raw[c.start : c.end] == c.quote, f"citation {c.n} quote is not raw[start:end]"
+        if c.answer_start is not None:
+            assert c.start <= c.answer_start < c.answer_end <= c.end
+            assert raw[c.answer_start : c.answer_end] == c.short_answer
+
+
+@pytest.mark.parametrize(
+    ("question", "doc", "words"),
+    [
+        ("Who is the Russian defence minister who met Kim Jong Un?", BELOOUSSOV_DOC, "Belooussov"),
+        ("Qui est le ministre russe de la Défense qui a rencontré Kim Jong Un ?", BELOOUSSOV_DOC, "Belooussov"),
+        ("Which Pentagon spokesman talked about the containers sent to Russia?", KIRBY_DOC, "John Kirby"),
+        ("Combien de soldats nord-coréens auraient été envoyés en Russie ?", BELOOUSSOV_DOC, "10 000 soldats"),
+    ],
+)
+def test_answers_cite_the_sentence_that_answers(pipeline, question, doc, words):
+    answer = pipeline.ask(question)
+    assert not answer.abstained, answer.to_dict()
+    assert any(c.doc_id == doc and words in c.quote for c in answer.citations), answer.text
+    assert all(f"[{c.n}]" in answer.text for c in answer.citations)
+    _check_offsets(pipeline, answer)
+
+
+def test_english_question_is_answered_in_english_with_french_evidence(pipeline):
+    answer = pipeline.ask("When did North Korea successfully launch its reconnaissance satellite?")
+    assert answer.lang == "en"
+    assert any("novembre" in c.quote for c in answer.citations)
+    assert answer.signals["cross_lingual"] == 1.0
+
+
+def test_short_answer_is_marked_inside_the_sentence(pipeline):
+    answer = pipeline.ask("Qui a dit que la Corée du Nord avait expédié plus de 1 000 conteneurs ?")
+    kirby = next(c for c in answer.citations if c.doc_id == KIRBY_DOC)
+    assert kirby.short_answer == "John Kirby"
+
+
+def test_disagreeing_figures_are_shown_with_each_source(pipeline):
+    answer = pipeline.ask("Combien de conteneurs d'armes la Corée du Nord a-t-elle envoyés à la Russie ?")
+    figures = {c.short_answer for c in answer.citations}
+    assert {c.doc_id for c in answer.citations} >= {KIRBY_DOC, SHIN_DOC}
+    assert any("7 000" in f for f in figures if f) and any("1 000" in f for f in figures if f)
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [
+        ("Why did China open an investigation into Nvidia?", "The articles don't answer this question."),
+        ("Pourquoi l'oignon nouveau est-il apprécié ?", "Les articles ne répondent pas à cette question."),
+    ],
+)
+def test_questions_about_excluded_noise_abstain_in_the_question_language(pipeline, question, message):
+    answer = pipeline.ask(question)
+    assert answer.abstained
+    assert answer.text == message
+    assert answer.citations == ()
+    assert answer.related, "an abstention lists the nearest passages as related"
+    _check_offsets(pipeline, answer)
+
+
+def test_search_returns_ranked_passages_with_exact_offsets(pipeline):
+    hits = pipeline.search("John Kirby conteneurs", k=4)
+    assert [h.rank for h in hits] == [1, 2, 3, 4]
+    assert hits[0].doc_id == KIRBY_DOC
+    for h in hits:
+        assert pipeline.documents[h.doc_id].text[h.start : h.end] == h.text
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+@pytest.mark.parametrize("mode", list(Mode))
+def test_every_retrieval_mode_finds_a_named_person(pipeline, mode):
+    hits = pipeline.search("Belooussov Kim Jong Un", k=3, mode=mode)
+    assert BELOOUSSOV_DOC in {h.doc_id for h in hits}
+
+
+def test_filters_restrict_documents_and_dates(pipeline):
+    only = pipeline.search("conteneurs", k=10, filters=Filters(doc_ids=(KIRBY_DOC,)))
+    assert only and {h.doc_id for h in only} == {KIRBY_DOC}
+    dated = pipeline.search("conteneurs", k=10, filters=Filters(date_from="2024-01", date_to="2024-12"))
+    assert {h.doc_id for h in dated} == {SHIN_DOC}, "only 004 carries a date (2024-03)"
+    assert pipeline.search("conteneurs", filters=Filters(date_from="2030")) == []
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\x00\x07", "<br/>", "?!"])
+def test_empty_questions_are_refused_with_a_clear_message(pipeline, question):
+    with pytest.raises(QuestionError, match="empty"):
+        pipeline.ask(question)
+
+
+def test_very_long_question_is_cut_and_says_so(pipeline):
+    answer = pipeline.ask("Combien de conteneurs ? " + "très " * 20_000)
+    assert any("cut" in n or "shortened" in n for n in answer.notices)
+    assert len(answer.question) <= 1000
+
+
+def test_html_and_control_characters_are_removed(pipeline):
+    answer = pipeline.ask("<script>alert(1)</script>Who is John\x00 Kirby?")
+    assert "<script>" not in answer.question and "\x00" not in answer.question
+    assert any("HTML" in n for n in answer.notices)
+    assert not answer.abstained
+
+
+def test_question_in_another_language_gets_an_answer_not_a_crash(pipeline):
+    answer = pipeline.ask("Wie viele Container hat Nordkorea nach Russland geschickt?")
+    assert answer.lang == "de"
+    assert answer.citations or answer.text == "The articles don't answer this question."
+    _check_offsets(pipeline, answer)
+
+
+def test_concurrent_asks_match_sequential_ones(pipeline):
+    questions = ["Who met Kim Jong Un in Pyongyang?", "Combien de conteneurs ?", "Qui est Yun Sun ?"] * 3
+    sequential = [pipeline.ask(q).text for q in questions]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        concurrent = list(pool.map(lambda q: pipeline.ask(q).text, questions))
+    assert concurrent == sequential
+
+
+def test_answer_json_has_the_documented_fields(pipeline):
+    data = pipeline.ask("Who is John Kirby?").to_dict()
+    assert {"question", "lang", "abstained", "answer", "citations", "related", "timings_ms"} <= set(data)
+    citation = data["citations"][0]
+    assert {"n", "doc_id", "title", "date", "start", "end", "quote", "score"} <= set(citation)
+    assert {"embed", "search", "sentences", "total"} <= set(data["timings_ms"])
