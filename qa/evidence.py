@@ -54,8 +54,8 @@ class EvidenceConfig:
     margin: float = 0.04       # extra sentences must score within this of the best
     duplicate_cosine: float = 0.93
     min_chars: int = 25        # shorter sentences (headings, credits) are context, not evidence
-    multi_margin: float = 0.15  # how far a sentence from another article may trail when it holds
-                                # another figure/date for the same typed question
+    multi_margin: float = 0.2   # how far a sentence may trail when it gives another figure for
+                                # the same thing asked "how many" about
 
 
 @dataclass(frozen=True)
@@ -134,9 +134,9 @@ class SentenceScorer:
             return []
         cfg = self.config
         best = scored[0].score
-        typed = question.kind != Kind.OTHER
+        counting = question.kind == Kind.HOW_MANY
         close = [s for s in scored[1:] if s.score >= best - cfg.margin
-                 or (typed and s.score >= best - cfg.multi_margin and self._another_figure(question, scored[0], s))]
+                 or (counting and s.score >= best - cfg.multi_margin and self._another_figure(scored[0], s))]
         chosen = [scored[0]]
         close.sort(key=lambda s: (self._same_doc(s, chosen), -s.score))
         for cand in close:
@@ -149,14 +149,11 @@ class SentenceScorer:
     def _answer_text(self, s: Scored) -> str:
         return fold(self._data.sentences[s.index].text[s.answer[0] : s.answer[1]]) if s.answer else ""
 
-    def _another_figure(self, question: Question, best: Scored, other: Scored) -> bool:
-        """Both sentences hold a short answer and they differ; for counts, they must count the
-        same thing ("1 000 conteneurs", "7 000 conteneurs"), so that each source's figure for
-        it is shown side by side."""
+    def _another_figure(self, best: Scored, other: Scored) -> bool:
+        """Both sentences hold a different figure for the same thing ("1 000 conteneurs",
+        "7 000 conteneurs"), so that each source's figure is shown side by side."""
         if best.answer is None or other.answer is None or self._answer_text(best) == self._answer_text(other):
             return False
-        if question.kind != Kind.HOW_MANY:
-            return True
 
         def units(s: Scored) -> set[str]:
             return {w[:5] for w in re.findall(r"[^\W\d_]{3,}", self._answer_text(s))} - _QUANTIFIERS
