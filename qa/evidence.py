@@ -26,6 +26,7 @@ _QUANTIFIERS = {"plus", "pres", "moins", "envir", "quelq", "more", "nearl", "abo
 
 
 _PREFIX = 6
+_CLOSING = tuple(".!?…»\"”)’")
 
 
 def cognate_prefixes(text: str) -> list[str]:
@@ -50,6 +51,7 @@ class EvidenceConfig:
     weight_lexical: float = 0.35
     weight_passage: float = 0.08
     weight_kind: float = 0.05
+    heading_penalty: float = 0.1  # lines without closing punctuation (headings, captions, list items)
     max_sentences: int = 3
     margin: float = 0.04       # extra sentences must score within this of the best
     duplicate_cosine: float = 0.93
@@ -66,6 +68,7 @@ class Scored:
     lexical: float
     passage: float
     answer: tuple[int, int] | None  # short answer, offsets relative to the sentence
+    heading: bool = False      # no closing punctuation: a heading, caption or list item
 
 
 class SentenceScorer:
@@ -122,9 +125,10 @@ class SentenceScorer:
             lexical = self._lexical(question, query_terms, query_prefixes, i)
             answer = find_short_answer(sentence.text, question.kind, question.text)
             kind = 1.0 if answer is not None and question.kind != Kind.OTHER else 0.0
+            heading = not sentence.text.rstrip().endswith(_CLOSING)
             total = (cfg.weight_dense * dense + cfg.weight_lexical * lexical
-                     + cfg.weight_passage * passage + cfg.weight_kind * kind)
-            found.append(Scored(i, total, dense, lexical, passage, answer))
+                     + cfg.weight_passage * passage + cfg.weight_kind * kind - cfg.heading_penalty * heading)
+            found.append(Scored(i, total, dense, lexical, passage, answer, heading))
         return sorted(found, key=lambda s: (-s.score, s.index))
 
     def select(self, question: Question, scored: list[Scored]) -> list[Scored]:
@@ -135,8 +139,8 @@ class SentenceScorer:
         cfg = self.config
         best = scored[0].score
         counting = question.kind == Kind.HOW_MANY
-        close = [s for s in scored[1:] if s.score >= best - cfg.margin
-                 or (counting and s.score >= best - cfg.multi_margin and self._another_figure(scored[0], s))]
+        close = [s for s in scored[1:] if not s.heading and s.score >= best - cfg.margin
+                 or (counting and not s.heading and s.score >= best - cfg.multi_margin and self._another_figure(scored[0], s))]
         chosen = [scored[0]]
         close.sort(key=lambda s: (self._same_doc(s, chosen), -s.score))
         for cand in close:

@@ -1,0 +1,94 @@
+"""`python -m ui`: serve the question-answering page on this machine (127.0.0.1 by default)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qa import Pipeline
+
+__all__ = ["main"]
+
+log = logging.getLogger(__name__)
+
+_WARM_UP = "Corée du Nord"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ui", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=7860, help="port to listen on (default: 7860)")
+    parser.add_argument("--index-dir", type=Path, default=None, help="index folder (default: var/index)")
+    parser.add_argument("--lang", choices=["fr", "en"], default="en", help="initial interface language")
+    parser.add_argument("--verbose", action="store_true", help="log each answer")
+    return parser
+
+
+def _port_taken(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be served, or None; checked before the slow model load."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+        try:
+            sock.bind((host, port))
+        except OSError as err:
+            return err.strerror or str(err)
+    return None
+
+
+def _load(index_dir: Path | None) -> Pipeline:
+    from qa import DEFAULT_INDEX_DIR, Pipeline
+
+    pipeline = Pipeline.load(index_dir or DEFAULT_INDEX_DIR)
+    pipeline.ask(_WARM_UP, k=1)  # the first query pays for lazy set-up, not the first user
+    return pipeline
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _serve(pipeline: Pipeline, args: argparse.Namespace, started: float) -> int:
+    from ui.app import build_app, launch_options
+
+    demo = build_app(pipeline, lang=args.lang)
+    try:
+        demo.launch(server_name=args.host, server_port=args.port, prevent_thread_lock=True, **launch_options())
+    except OSError as err:
+        print(f"error: cannot serve on {args.host}:{args.port}: {err}", file=sys.stderr)
+        return 2
+    print(f"Serving on http://{args.host}:{args.port} (ready in {time.perf_counter() - started:.1f} s); "
+          "Ctrl+C stops.", flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)  # stop as cleanly as on Ctrl+C
+    try:
+        demo.block_thread()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        demo.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    started = time.perf_counter()
+    reason = _port_taken(args.host, args.port)
+    if reason:
+        print(f"error: cannot serve on {args.host}:{args.port} ({reason}); pass another --port.", file=sys.stderr)
+        return 2
+    try:
+        pipeline = _load(args.index_dir)
+    except (RuntimeError, ValueError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return _serve(pipeline, args, started)

@@ -1,0 +1,91 @@
+"""Interface wording in French and English; everything else falls back to English."""
+
+from __future__ import annotations
+
+__all__ = ["LANGS", "DEFAULT_LANG", "EXAMPLES", "ui_lang", "t"]
+
+LANGS = ("fr", "en")
+DEFAULT_LANG = "en"
+
+EXAMPLES = (
+    "Combien de conteneurs la Corée du Nord a-t-elle envoyés à la Russie ?",
+    "Qui a rencontré Kim Jong Un à Pyongyang ?",
+    "Pourquoi la Russie se rapproche-t-elle de la Corée du Nord ?",
+    "Who met Kim Jong Un in Pyongyang?",
+    "How many containers of munitions did North Korea send to Russia?",
+    "What does North Korea want from Russia in exchange?",
+)
+
+_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Ask the news articles",
+        "intro": "Ask a question in French or English. Every answer quotes the articles and points "
+                 "at the exact sentence it comes from.",
+        "question": "Question",
+        "placeholder": "e.g. Who met Kim Jong Un in Pyongyang?",
+        "ask": "Ask",
+        "examples": "Example questions",
+        "tab_answer": "Answer",
+        "tab_passages": "Passages",
+        "options": "Options",
+        "k": "Number of passages (k)",
+        "articles": "Restrict to these articles (none = all)",
+        "interface": "Interface language",
+        "empty_answer": "Ask a question to see an answer with its sources here.",
+        "empty_passages": "Ask a question to list the passages that match it best.",
+        "sources": "Sources",
+        "related": "Nearest passages — not sources, the articles do not answer the question",
+        "open_article": "Open the article at this sentence",
+        "open_passage": "Open the article at this passage",
+        "score": "score",
+        "no_date": "no date",
+        "chars": "characters",
+        "answered_in": "Answered in {duration}",
+        "searched_in": "{count} passages",
+        "no_passage": "No passage matches this question.",
+        "abstained": "No answer",
+        "error": "Cannot answer",
+        "answer_label": "Short answer",
+    },
+    "fr": {
+        "title": "Interroger les articles",
+        "intro": "Posez une question en français ou en anglais. Chaque réponse cite les articles et "
+                 "renvoie à la phrase exacte d’où elle vient.",
+        "question": "Question",
+        "placeholder": "p. ex. Qui a rencontré Kim Jong Un à Pyongyang ?",
+        "ask": "Demander",
+        "examples": "Exemples de questions",
+        "tab_answer": "Réponse",
+        "tab_passages": "Passages",
+        "options": "Options",
+        "k": "Nombre de passages (k)",
+        "articles": "Limiter à ces articles (aucun = tous)",
+        "interface": "Langue de l’interface",
+        "empty_answer": "Posez une question : la réponse et ses sources s’afficheront ici.",
+        "empty_passages": "Posez une question pour lister les passages qui y correspondent le mieux.",
+        "sources": "Sources",
+        "related": "Passages les plus proches — pas des sources : les articles ne répondent pas",
+        "open_article": "Ouvrir l’article à cette phrase",
+        "open_passage": "Ouvrir l’article à ce passage",
+        "score": "score",
+        "no_date": "sans date",
+        "chars": "caractères",
+        "answered_in": "Réponse en {duration}",
+        "searched_in": "{count} passages",
+        "no_passage": "Aucun passage ne correspond à cette question.",
+        "abstained": "Pas de réponse",
+        "error": "Impossible de répondre",
+        "answer_label": "Réponse courte",
+    },
+}
+
+
+def ui_lang(lang: str | None, fallback: str = DEFAULT_LANG) -> str:
+    """The interface language for an ISO code: itself when supported, else `fallback`."""
+    return lang if lang in LANGS else (fallback if fallback in LANGS else DEFAULT_LANG)
+
+
+def t(lang: str, key: str, **values: object) -> str:
+    """The label `key` in `lang` (English when `lang` is not supported), formatted with `values`."""
+    text = _LABELS[ui_lang(lang)][key]
+    return text.format(**values) if values else text
