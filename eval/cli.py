@@ -61,7 +61,7 @@ def _calibration_notes(pipeline: Pipeline, questions: list[EvalQuestion], base: 
     notes = ["## Calibration", "",
              f"Abstention model fitted on {ev['questions']} questions ({ev['unanswerable']} unanswerable): "
              f"leave-one-out P {ev['loo_precision']:.3f}, R {ev['loo_recall']:.3f}, F1 {ev['loo_f1']:.3f} at "
-             f"threshold {fitted.threshold}; weights {dict(zip(FEATURES, fitted.weights))}, bias {fitted.bias} "
+             f"threshold {fitted.threshold}, lexical veto {fitted.lexical_veto}; weights {dict(zip(FEATURES, fitted.weights))}, bias {fitted.bias} "
              f"({'written to ' + str(CALIBRATION_FILE) if args.write_calibration else 'see abstain.json in the report folder'}).",
              "", "| BM25 weight across languages | recall@5 | mrr@10 | containment |", "|---|---|---|---|"]
     for weight, s in sweep_cross_weight(pipeline, questions, base):

@@ -14,7 +14,7 @@ from index.chunking import Chunk, ChunkConfig, chunk_document
 from index.documents import Document, Skipped, read_corpus
 from index.embedder import DEFAULT_MODEL, Embedder, resolve_model
 from index.manifest import IndexNotReady, Manifest
-from index.sentences import document_sentences
+from index.sentences import Sentence, document_sentences
 from index.storage import IndexData, load_index, staging, write_index
 from index.store import FlatFaissStore
 
@@ -101,11 +101,21 @@ def _vectors(units: Units, reuse: dict[str, np.ndarray], embedder: Embedder, pro
     return np.vstack(parts).astype(np.float32), len(todo)
 
 
-def _unchanged(docs: list[Document], previous: IndexData | None) -> set[str]:
+def _unchanged(docs: list[Document], chunks: dict[str, list[Chunk]], sentences: dict[str, list[Sentence]],
+               previous: IndexData | None) -> set[str]:
+    """Articles whose vectors can be reused: same bytes, and the same cleaning, chunks and
+    sentences as in the previous index (a new version of this code may cut them differently)."""
     if previous is None:
         return set()
-    return {d.doc_id for d in docs if d.doc_id in previous.documents
-            and previous.documents[d.doc_id].sha256 == d.sha256}
+    old_chunks: dict[str, list[Chunk]] = {}
+    old_sentences: dict[str, list[Sentence]] = {}
+    for chunk in previous.chunks:
+        old_chunks.setdefault(chunk.doc_id, []).append(chunk)
+    for sentence in previous.sentences:
+        old_sentences.setdefault(sentence.doc_id, []).append(sentence)
+    return {d.doc_id for d in docs if previous.documents.get(d.doc_id) == d
+            and old_chunks.get(d.doc_id, []) == chunks[d.doc_id]
+            and old_sentences.get(d.doc_id, []) == sentences[d.doc_id]}
 
 
 def build_index(config: BuildConfig, embedder: Embedder | None = None) -> BuildReport:
@@ -115,10 +125,10 @@ def build_index(config: BuildConfig, embedder: Embedder | None = None) -> BuildR
     embedder = embedder or Embedder(resolve_model(config.model))
     previous = _reusable(config.index_dir, embedder, config.chunking)
     docs = list(corpus.documents)
-    kept = _unchanged(docs, previous)
-    old_chunks, old_sentences = _old_vectors(previous)
     chunks = {d.doc_id: chunk_document(d, config.chunking) for d in docs}
     sentences = {d.doc_id: document_sentences(d) for d in docs}
+    kept = _unchanged(docs, chunks, sentences, previous)
+    old_chunks, old_sentences = _old_vectors(previous)
     chunk_vectors, embedded = _vectors(
         {d.doc_id: [passage_text(d, c) for c in chunks[d.doc_id]] for d in docs},
         {d: v for d, v in old_chunks.items() if d in kept}, embedder, config.progress)

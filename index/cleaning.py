@@ -119,10 +119,13 @@ def _teaser_runs(lines: list[Line]) -> list[Exclusion]:
     return found
 
 
-def _tail_noise(lines: list[Line], cut: int) -> list[Exclusion]:
-    """Site tags and "read also" stubs at the end of the article (before `cut`)."""
+def _tail_noise(lines: list[Line], teasers: list[Exclusion]) -> list[Exclusion]:
+    """Site tags and "read also" stubs at the end of the article, before, among or after its
+    final teasers."""
     found = []
-    for line in reversed([line for line in lines if not line.blank and line.end <= cut]):
+    for line in reversed([line for line in lines if not line.blank]):
+        if any(t.start <= line.start and line.end <= t.end for t in teasers):
+            continue
         if not _is_tail_noise(line):
             break
         found.append(Exclusion(line.start, line.end, "trailer"))
@@ -141,8 +144,7 @@ def find_exclusions(text: str) -> list[Exclusion]:
     found += _navigation_blocks(lines)
     teasers = _teaser_runs(lines)
     found += teasers
-    cut = min((t.start for t in teasers), default=len(text))
-    found += _tail_noise(lines, cut)
+    found += _tail_noise(lines, teasers)
     return _merge(found)
 
 

@@ -60,15 +60,21 @@ class Corpus:
     skipped: tuple[Skipped, ...] = field(default=())
 
 
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes; its size is checked first, so a huge file is never read into memory."""
+    size = path.stat().st_size
+    if size > MAX_ARTICLE_BYTES:
+        raise ArticleError(
+            f"{path.name} is {size:,} bytes, over the {MAX_ARTICLE_BYTES:,}-byte limit for one "
+            "article; split it into articles or remove it."
+        )
+    return path.read_bytes()
+
+
 def _decode(path: Path, data: bytes) -> str:
     name = path.name
     if not data.strip():
         raise ArticleError(f"{name} is empty; add the article text or remove the file.")
-    if len(data) > MAX_ARTICLE_BYTES:
-        raise ArticleError(
-            f"{name} is {len(data):,} bytes, over the {MAX_ARTICLE_BYTES:,}-byte limit for one "
-            "article; split it into articles or remove it."
-        )
     if b"\x00" in data:
         raise ArticleError(f"{name} looks binary (it contains NUL bytes); only UTF-8 text articles can be indexed.")
     try:
@@ -116,7 +122,7 @@ def _title(text: str, body: tuple[Span, ...]) -> tuple[str, Span | None]:
 
 def read_document(path: Path) -> Document:
     """Read and clean one article; raises `ArticleError` naming the file when it cannot."""
-    data = path.read_bytes()
+    data = _read_bytes(path)
     text = _decode(path, data)
     excluded = find_exclusions(text)
     body = _body_spans(text, excluded)
@@ -154,7 +160,8 @@ def read_corpus(folder: Path) -> Corpus:
             skipped.append(Skipped(path.name, str(err)))
             log.warning("skipped %s", err)
             continue
-        key = hashlib.sha256(" ".join(doc.span_text(s) for s in doc.body).encode()).hexdigest()
+        words = " ".join(doc.span_text(s) for s in doc.body).split()  # line endings and spacing aside
+        key = hashlib.sha256(" ".join(words).encode()).hexdigest()
         if key in seen:
             reason = f"{path.name} duplicates {seen[key]}; it was left out (remove one of the two)."
             skipped.append(Skipped(path.name, reason))

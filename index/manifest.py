@@ -81,7 +81,10 @@ class Manifest:
                 f"format {FORMAT_VERSION}; rebuild it with `{REBUILD}`."
             )
         known = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in data.items() if k in known})
+        try:
+            return cls(**{k: v for k, v in data.items() if k in known})
+        except TypeError:
+            raise IndexNotReady(f"{path} lacks required fields; rebuild it with `{REBUILD}`.") from None
 
     def sha256_by_doc(self) -> dict[str, str]:
         return {doc_id: str(info["sha256"]) for doc_id, info in self.documents.items()}

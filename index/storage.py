@@ -91,6 +91,9 @@ def write_index(folder: Path, data: IndexData) -> None:
 def staging(target: Path) -> Iterator[Path]:
     """A temporary folder beside `target`, swapped in when the block succeeds, removed if not."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in target.parent.glob(f".{target.name}.building-*"):
+        log.info("removing %s, left by an interrupted build", leftover)
+        shutil.rmtree(leftover, ignore_errors=True)
     temp = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
     try:
         yield temp

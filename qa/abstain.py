@@ -24,11 +24,14 @@ _PEAK_NEIGHBOURS = 5
 
 @dataclass(frozen=True)
 class AbstainConfig:
-    """p(unanswerable) = sigmoid(bias + sum(weights * signals)); abstain when p >= threshold."""
+    """p(unanswerable) = sigmoid(bias + sum(weights * signals)); abstain when p >= threshold,
+    unless the evidence holds at least `lexical_veto` of the question's (IDF-weighted) terms:
+    then the articles visibly speak to the question, whatever the similarity scale of a corpus."""
 
     weights: tuple[float, ...] = (-20.0, -10.0, -2.0, 1.0, -1.5)
     bias: float = 17.0
     threshold: float = 0.5
+    lexical_veto: float = 0.6
     evidence: dict[str, object] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -38,16 +41,20 @@ class AbstainConfig:
             return cls()
         data = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
         weights = tuple(float(data["weights"][name]) for name in FEATURES)
-        return cls(weights, float(data["bias"]), float(data["threshold"]), data.get("evidence", {}))
+        return cls(weights, float(data["bias"]), float(data["threshold"]), float(data["lexical_veto"]),
+                   data.get("evidence", {}))
 
     def never(self) -> AbstainConfig:
         """The same model with a threshold that never abstains (for calibration runs)."""
-        return AbstainConfig(self.weights, self.bias, math.inf, self.evidence)
+        return AbstainConfig(self.weights, self.bias, math.inf, self.lexical_veto, self.evidence)
+
+    def abstains(self, values: dict[str, float]) -> bool:
+        return probability_unanswerable(values, self) >= self.threshold and values["lexical"] < self.lexical_veto
 
     def to_json(self) -> str:
         return json.dumps({"features": list(FEATURES), "weights": dict(zip(FEATURES, self.weights)),
-                           "bias": self.bias, "threshold": self.threshold, "evidence": self.evidence},
-                          ensure_ascii=False, indent=2) + "\n"
+                           "bias": self.bias, "threshold": self.threshold, "lexical_veto": self.lexical_veto,
+                           "evidence": self.evidence}, ensure_ascii=False, indent=2) + "\n"
 
 
 def signals(best_dense: float, all_dense: np.ndarray, lexical: float, kind_missing: bool,

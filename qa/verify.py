@@ -1,0 +1,228 @@
+"""Check a generated sentence against the article sentences it cites.
+
+A claim is supported by a span (one sentence of the index, or two adjacent ones) when
+- every number it states is in the span (digit groups joined, "1,5" = "1.5", small number words
+  read as digits: "three" = "trois" = "3");
+- every name it states (a capitalised word, an acronym) is in the span, accent-folded, allowing
+  transliterations ("Shoigu" / "Choïgou") and a short list of exonyms ("Korea" / "Corée");
+- its content words are there: in the same language, at least `min_coverage` of its stems; across
+  languages, at least one anchor (a name, a number or a shared cognate prefix);
+- its embedding is close to the span's: at least `min_cosine`, and either `sure_cosine` or within
+  `near_best` of the claim's best match anywhere in the index (so a merely related sentence
+  does not stand in for the one that says it).
+Sentences that only say the articles do not answer are never supported."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+import numpy as np
+
+from index import Embedder, IndexData
+from index.analyzer import STOP_WORDS, analyze, fold
+from qa.evidence import cognate_prefixes
+
+__all__ = ["VerifyConfig", "Verdict", "SupportingSpan", "Verifier", "numbers", "names", "is_refusal", "judge"]
+
+_GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?:([ \u00a0\u202f\u2009.,])\d{3})(?:\1\d{3})*(?![\d]|[.,]\d)")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_WORD = re.compile(r"[^\W\d_]+")
+_NUMBER_WORDS = {w: str(n) for n, words in {
+    2: "two deux", 3: "three trois", 4: "four quatre", 5: "five cinq", 6: "six", 7: "seven sept",
+    8: "eight huit", 9: "nine", 10: "ten dix", 11: "eleven onze", 12: "twelve douze"}.items()
+    for w in words.split()}
+# English <-> French names that transliteration similarity does not catch.
+_EXONYM_PAIRS = """korea:coree korean:coreen korean:coreenne koreans:coreens north:nord south:sud china:chine
+chinese:chinois chinese:chinoise japan:japon japanese:japonais america:amerique american:americain
+american:americaine americans:americains united:unis states:etats us:etats us:unis us:americain usa:etats
+usa:unis russian:russe russians:russes russia:russes soviet:sovietique germany:allemagne german:allemand
+britain:bretagne british:britannique england:angleterre european:europeen european:europeenne west:ouest
+east:est war:guerre cold:froide white:blanche house:maison kingdom:royaume un:onu nato:otan eu:ue
+ukrainian:ukrainien pentagon:pentagone defense:defense defence:defense ministry:ministere
+foreign:etrangeres affairs:affaires council:conseil security:securite january:janvier february:fevrier
+march:mars april:avril may:mai june:juin july:juillet august:aout september:septembre october:octobre
+november:novembre december:decembre monday:lundi tuesday:mardi wednesday:mercredi thursday:jeudi
+friday:vendredi saturday:samedi sunday:dimanche"""
+_REFUSAL = re.compile(
+    r"\b(do(es)? not (say|mention|specify|state|answer|provide|contain)|don't (say|mention|specify)|"
+    r"no (information|mention)|not (mentioned|specified|stated)|cannot (answer|be determined)|"
+    r"ne (disent|precisent|mentionnent|indiquent|repondent|permettent) pas|"
+    r"(aucune|pas d') ?information|pas (mentionne|precise|indique)e?s?)\b")
+
+
+def _exonyms() -> dict[str, set[str]]:
+    table: dict[str, set[str]] = {}
+    for pair in _EXONYM_PAIRS.split():
+        a, b = pair.split(":")
+        table.setdefault(a, set()).add(b)
+        table.setdefault(b, set()).add(a)
+    return table
+
+
+@dataclass(frozen=True)
+class VerifyConfig:
+    min_cosine: float = 0.80        # e5-small passage vectors: unrelated sentences of one topic reach ~0.8
+    sure_cosine: float = 0.88
+    near_best: float = 0.03
+    min_coverage: float = 0.5       # same language: share of the claim's stems found in the span
+    name_similarity: float = 0.75   # difflib ratio for transliterated names
+    window: int = 2                 # adjacent sentences a span may join
+
+
+@dataclass(frozen=True)
+class Verdict:
+    supported: bool
+    cosine: float
+    coverage: float
+    missing: tuple[str, ...] = ()   # numbers and names of the claim not found in the span
+    reason: str = ""                # why not, when not supported
+
+
+@dataclass(frozen=True)
+class SupportingSpan:
+    """A span of the raw article text that supports a claim: `raw[start:end] == text`."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    verdict: Verdict
+
+
+def numbers(text: str) -> set[str]:
+    """The numbers a text states, normalised: "10 000", "10,000" -> "10000"; "1,5" -> "1.5"."""
+    joined = _GROUPED.sub(lambda m: re.sub(r"\D", "", m.group(0)), text)
+    found = {n.replace(",", ".") for n in _NUMBER.findall(joined)}
+    found |= {_NUMBER_WORDS[w] for w in _WORD.findall(fold(text)) if w in _NUMBER_WORDS}
+    return found
+
+
+def names(text: str) -> list[str]:
+    """Accent-folded capitalised words and acronyms (not stop words), in order, without repeats."""
+    found = []
+    for match in _WORD.finditer(text):
+        word = match.group(0)
+        folded = fold(word)
+        if len(word) < 2 or not word[0].isupper() or folded in _NUMBER_WORDS:
+            continue
+        if folded in STOP_WORDS and not word.isupper():
+            continue
+        found.append(folded)
+    return list(dict.fromkeys(found))
+
+
+def is_refusal(text: str) -> bool:
+    """Whether the sentence only says that the articles do not answer."""
+    return bool(_REFUSAL.search(fold(text).replace("’", "'")))
+
+
+def _name_found(name: str, tokens: set[str], exonyms: dict[str, set[str]], threshold: float) -> bool:
+    if name in tokens or exonyms.get(name, set()) & tokens:
+        return True
+    for token in tokens:
+        if abs(len(token) - len(name)) > 3:
+            continue
+        if len(name) >= 5 and token[:5] == name[:5]:
+            return True
+        if SequenceMatcher(None, name, token).ratio() >= threshold:
+            return True
+    return False
+
+
+def _coverage(claim: str, claim_lang: str, source: str, source_lang: str) -> tuple[float, int]:
+    """Share of the claim's stems in the source (same language) and the number of anchors shared
+    across languages (cognate prefixes)."""
+    terms = [t for t in analyze(claim, claim_lang) if not t.isdigit()]
+    source_terms = set(analyze(source, source_lang))
+    coverage = sum(t in source_terms for t in terms) / len(terms) if terms else 0.0
+    shared = set(cognate_prefixes(claim)) & set(cognate_prefixes(source))
+    return coverage, len(shared)
+
+
+def judge(claim: str, claim_lang: str, source: str, source_lang: str, cosine: float, best_cosine: float,
+          config: VerifyConfig, exonyms: dict[str, set[str]] | None = None) -> Verdict:
+    """Whether `source` supports `claim`, given their cosine and the claim's best cosine in the index."""
+    coverage, anchors = _coverage(claim, claim_lang, source, source_lang)
+
+    def no(reason: str, missing: tuple[str, ...] = ()) -> Verdict:
+        return Verdict(False, round(cosine, 4), round(coverage, 4), missing, reason)
+
+    if is_refusal(claim):
+        return no("says the articles do not answer")
+    missing_numbers = tuple(sorted(numbers(claim) - numbers(source)))
+    tokens = {fold(w) for w in _WORD.findall(source)}
+    claim_names = names(claim)
+    table = exonyms if exonyms is not None else _exonyms()
+    missing_names = tuple(n for n in claim_names if not _name_found(n, tokens, table, config.name_similarity))
+    if missing_numbers or missing_names:
+        return no("states what the span does not", missing_numbers + missing_names)
+    if cosine < config.min_cosine:
+        return no("too far in meaning")
+    if cosine < config.sure_cosine and cosine < best_cosine - config.near_best:
+        return no("another sentence of the articles matches it better")
+    if claim_lang == source_lang and coverage < config.min_coverage:
+        return no("too few of its words are in the span")
+    if claim_lang != source_lang and not (anchors or claim_names or numbers(claim)):
+        return no("nothing in it can be traced to the span")
+    return Verdict(True, round(cosine, 4), round(coverage, 4))
+
+
+class Verifier:
+    """Finds, among given sentences of the index, the span that supports a claim."""
+
+    def __init__(self, data: IndexData, embedder: Embedder, config: VerifyConfig | None = None) -> None:
+        self._data = data
+        self._embedder = embedder
+        self.config = config or VerifyConfig()
+        self._exonyms = _exonyms()
+
+    def embed(self, claims: Sequence[str]) -> np.ndarray:
+        """Claim vectors, embedded as passages like the index's sentences."""
+        if not claims:
+            return np.zeros((0, self._data.sentence_vectors.shape[1]), dtype=np.float32)
+        return self._embedder.embed_passages(list(claims))
+
+    def _windows(self, rows: Sequence[int]) -> list[tuple[int, ...]]:
+        """Each sentence, then runs of up to `window` adjacent sentences of one article."""
+        ordered = sorted(set(rows))
+        sentences = self._data.sentences
+        runs: list[tuple[int, ...]] = [(r,) for r in ordered]
+        for size in range(2, self.config.window + 1):
+            for i in range(len(ordered) - size + 1):
+                run = tuple(ordered[i : i + size])
+                if run[-1] - run[0] == size - 1 and len({sentences[r].doc_id for r in run}) == 1:
+                    runs.append(run)
+        return runs
+
+    def support(self, claim: str, lang: str, vector: np.ndarray, rows: Sequence[int]) -> SupportingSpan | None:
+        """The best supporting span made of the sentences `rows` (single sentences first), or None."""
+        vectors = self._data.sentence_vectors
+        best_cosine = float(np.max(vectors @ vector)) if len(vectors) else 0.0
+        windows = self._windows(rows)
+        singles = [w for w in windows if len(w) == 1]
+        joined = [w for w in windows if len(w) > 1]
+        found = self._supported(claim, lang, singles, [float(vectors[w[0]] @ vector) for w in singles], best_cosine)
+        if not found and joined:
+            texts = [self._span(w)[3] for w in joined]
+            cosines = [float(v @ vector) for v in self._embedder.embed_passages(texts)]
+            found = self._supported(claim, lang, joined, cosines, best_cosine)
+        return max(found, key=lambda s: (s.verdict.cosine + 0.1 * s.verdict.coverage, -s.start), default=None)
+
+    def _supported(self, claim: str, lang: str, windows: list[tuple[int, ...]], cosines: list[float],
+                   best_cosine: float) -> list[SupportingSpan]:
+        found = []
+        for window, cosine in zip(windows, cosines):
+            doc_id, start, end, text = self._span(window)
+            verdict = judge(claim, lang, text, self._data.documents[doc_id].lang, cosine, best_cosine,
+                            self.config, self._exonyms)
+            if verdict.supported:
+                found.append(SupportingSpan(doc_id, start, end, text, verdict))
+        return found
+
+    def _span(self, run: tuple[int, ...]) -> tuple[str, int, int, str]:
+        first, last = self._data.sentences[run[0]], self._data.sentences[run[-1]]
+        raw = self._data.documents[first.doc_id].text
+        return first.doc_id, first.start, last.end, raw[first.start : last.end]

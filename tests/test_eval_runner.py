@@ -1,0 +1,106 @@
+"""The evaluation runner and its CLI, on the real seeds and on a small corpus of its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from eval.calibrate import fit_abstention
+from eval.dataset import DEFAULT_QUESTIONS, DatasetError, load_questions
+from eval.report import write_report
+from eval.runner import default_variants, run_variant, summarize
+
+ROOT = Path(__file__).resolve().parents[1]
+
+ARTICLES = {
+    "harbour.txt": "Harbour reopens after storm\n\nThe port of Brest reopened on Monday after the storm "
+                   "damaged two cranes. The harbour master, Anne Le Goff, said repairs cost 3 million euros.",
+    "orchard.txt": "Apple harvest\n\nFarmers in Normandy picked 12,000 tonnes of apples this autumn. "
+                   "The cooperative blamed a late frost for the smaller crop.",
+}
+QUESTIONS = [
+    {"id": "q1", "question": "Who is the harbour master of Brest?", "lang": "en", "answers": ["Anne Le Goff"],
+     "docs": ["harbour.txt"]},
+    {"id": "q2", "question": "How many tonnes of apples were picked in Normandy?", "lang": "en",
+     "answers": ["12,000 tonnes"], "docs": ["orchard.txt"]},
+    {"id": "q3", "question": "Who won the chess championship?", "lang": "en", "answers": [], "docs": []},
+]
+
+
+def test_runner_scores_every_variant_on_a_sample(pipeline):
+    questions = [q for q in load_questions(DEFAULT_QUESTIONS) if q.id in {"fr-001", "en-001", "un-001", "fr-038"}]
+    for variant in default_variants(pipeline.config):
+        results = run_variant(pipeline, questions, variant, progress=False)
+        summary = summarize(results)
+        assert summary["questions"] == 4 and summary["answerable"] == 3
+        assert 0.0 <= summary["recall@5"] <= 1.0
+        assert summary["latency_p50_ms"] > 0
+    hybrid = {r.id: r for r in results}
+    assert hybrid["en-001"].recall_10 == 1.0 and hybrid["en-001"].contains
+    assert hybrid["un-001"].abstained
+
+
+def test_report_files_are_written(tmp_path, pipeline):
+    questions = load_questions(DEFAULT_QUESTIONS)[:2]
+    results = run_variant(pipeline, questions, default_variants(pipeline.config)[-1], progress=False)
+    paths = write_report(tmp_path, {"hybrid": summarize(results)}, {"results": []}, ["a note"])
+    assert "| hybrid | 2 |" in paths["md"].read_text(encoding="utf-8")
+    assert json.loads(paths["json"].read_text(encoding="utf-8"))["summary"]["hybrid"]["questions"] == 2
+    assert paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_calibration_separates_what_it_can(pipeline):
+    questions = load_questions(DEFAULT_QUESTIONS)
+    sample = [q for q in questions if q.type == "fact"][:30] + [q for q in questions if q.type == "noise"]
+    from eval.runner import Variant, never_abstain
+
+    results = run_variant(pipeline, sample, Variant("probe", never_abstain(pipeline.config)), progress=False)
+    fitted = fit_abstention(results)
+    assert len(fitted.weights) == 5 and 0.0 < fitted.threshold < 1.0
+    assert fitted.evidence["questions"] == len(sample)
+    assert fitted.evidence["loo_f1"] > 0.3, "questions about excluded noise are told apart from facts"
+
+
+def test_bad_question_files_get_one_clear_sentence(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "question": "ok"}\nnot json\n', encoding="utf-8")
+    with pytest.raises(DatasetError, match="bad.jsonl line 2"):
+        load_questions(bad)
+    with pytest.raises(DatasetError, match="does not exist"):
+        load_questions(tmp_path / "missing.jsonl")
+
+
+@pytest.mark.slow
+def test_cli_on_another_corpus_builds_once_and_reuses_the_cache(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in ARTICLES.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS), encoding="utf-8")
+    command = [sys.executable, "-m", "eval", "--questions", str(questions), "--corpus", str(corpus), "--quiet",
+               "--cache-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "reports")]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    first = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr
+    assert "| hybrid | 3 |" in first.stdout
+    built = next((tmp_path / "cache").iterdir()) / "manifest.json"
+    stamp = built.stat().st_mtime_ns
+    second = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stderr
+    assert built.stat().st_mtime_ns == stamp, "an unchanged corpus reuses its cached index"
+    report = json.loads((tmp_path / "reports" / "report.json").read_text(encoding="utf-8"))
+    answers = {r["id"]: r for r in report["results"] if r["variant"] == "hybrid"}
+    assert answers["q1"]["contains"] and answers["q2"]["contains"]
+
+
+def test_cli_error_is_one_line_without_traceback(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "eval", "--questions", str(tmp_path / "none.jsonl")],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: Question file") and "Traceback" not in result.stderr

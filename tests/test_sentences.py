@@ -1,0 +1,80 @@
+"""Sentences: exact offsets, French and English punctuation, never across excluded text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.documents import Document, read_corpus
+from index.sentences import document_sentences, split_sentences
+
+SEEDS_DIR = Path(__file__).resolve().parents[1] / "seeds"
+DOCS = read_corpus(SEEDS_DIR).documents
+
+
+def sentences(text: str) -> list[str]:
+    return [text[s:e] for s, e in split_sentences(text)]
+
+
+@pytest.fixture(params=DOCS, ids=lambda d: d.doc_id[:3])
+def doc(request: pytest.FixtureRequest) -> Document:
+    return request.param
+
+
+def test_sentence_text_is_the_raw_text_at_its_offsets(doc: Document) -> None:
+    found = document_sentences(doc)
+    assert len(found) >= 10
+    for sentence in found:
+        assert doc.text[sentence.start : sentence.end] == sentence.text
+        assert sentence.doc_id == doc.doc_id
+        assert sentence.text == sentence.text.strip() and len(sentence.text) >= 2
+
+
+def test_sentences_stay_inside_one_body_span(doc: Document) -> None:
+    found = document_sentences(doc)
+    for sentence in found:
+        assert any(s.start <= sentence.start and sentence.end <= s.end for s in doc.body)
+        for gap in doc.excluded:
+            assert sentence.end <= gap.start or gap.end <= sentence.start
+    assert all(a.end <= b.start for a, b in zip(found, found[1:])), "sentences are ordered and disjoint"
+
+
+def test_no_sentence_spans_a_line_break(doc: Document) -> None:
+    assert not [s.text for s in document_sentences(doc) if "\n" in s.text]
+
+
+def test_abbreviations_in_the_seeds_do_not_end_sentences() -> None:
+    doc = next(d for d in DOCS if d.doc_id.startswith("002"))
+    texts = [s.text for s in document_sentences(doc)]
+    assert "En février, M. Poutine a offert à M. Kim une limousine russe de luxe, contrevenant aux sanctions de l’ONU." in texts
+    assert not [t for t in texts if t.endswith(" M.")]
+
+
+def test_french_punctuation_and_quotes() -> None:
+    text = "Faut-il s'inquiéter ? « Oui », dit-il. Le chiffre : 1 000 conteneurs… Puis 3,5 millions d’obus."
+    assert sentences(text) == [
+        "Faut-il s'inquiéter ?",
+        "« Oui », dit-il.",
+        "Le chiffre : 1 000 conteneurs…",
+        "Puis 3,5 millions d’obus.",
+    ]
+
+
+def test_english_abbreviations_initials_and_decimals() -> None:
+    text = "Mr. Kim met Gen. Shoigu in the U.S. embassy. J. Biden said 3.5 million shells! Was it true?"
+    assert sentences(text) == [
+        "Mr. Kim met Gen. Shoigu in the U.S. embassy.",
+        "J. Biden said 3.5 million shells!",
+        "Was it true?",
+    ]
+
+
+def test_a_lowercase_word_after_a_period_does_not_start_a_sentence() -> None:
+    assert sentences("Il a dit etc. et puis rien. Fin.") == ["Il a dit etc. et puis rien.", "Fin."]
+
+
+def test_bounds_are_respected() -> None:
+    text = "Avant. Dedans un. Dedans deux. Après."
+    start, end = text.index("Dedans"), text.index(" Après")
+    assert [text[s:e] for s, e in split_sentences(text, start, end)] == ["Dedans un.", "Dedans deux."]
