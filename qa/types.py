@@ -94,6 +94,8 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     confidence: float = 0.0     # 1 - p(unanswerable) from the abstention model
     signals: dict[str, float] = field(default_factory=dict)
+    generated: bool = False     # written by a language model (qa.generate), each sentence verified
+    unsupported: tuple[str, ...] = ()  # generated sentences no cited span supports (marked "[?]" in text)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -103,4 +105,5 @@ class Answer:
             "related": [c.to_dict() for c in self.related],
             "notices": list(self.notices), "timings_ms": self.timings_ms,
             "signals": {k: round(v, 4) for k, v in self.signals.items()},
+            "generated": self.generated, "unsupported": list(self.unsupported),
         }

@@ -3,14 +3,18 @@
 A claim is supported by a span (one sentence of the index, or two adjacent ones) when
 - every number it states is in the span (digit groups joined, "1,5" = "1.5", small number words
   read as digits: "three" = "trois" = "3");
-- every name it states (a capitalised word, an acronym) is in the span, accent-folded, allowing
-  transliterations ("Shoigu" / "Choïgou") and a short list of exonyms ("Korea" / "Corée");
+- every name it states (a capitalised word, an acronym, a month or weekday) is in the span,
+  accent-folded, allowing transliterations ("Shoigu" / "Choïgou") and a short list of exonyms
+  ("Korea" / "Corée");
 - its content words are there: in the same language, at least `min_coverage` of its stems; across
   languages, at least one anchor (a name, a number or a shared cognate prefix);
-- its embedding is close to the span's: at least `min_cosine`, and either `sure_cosine` or within
-  `near_best` of the claim's best match anywhere in the index (so a merely related sentence
-  does not stand in for the one that says it).
-Sentences that only say the articles do not answer are never supported."""
+- its embedding (multilingual, so translations compare) is close to the span's: at least
+  `min_cosine` (`min_cosine_cross` across languages unless it states a number), and either
+  `sure_cosine` or within `near_best` of its best match among the index sentences that state its
+  numbers and names (so a merely related sentence does not stand in for the one that says it).
+A literal quote of the span (two words or more) is supported as it is. Questions, and sentences
+that only say the articles do not answer, are never supported. What this cannot see: a relation
+turned around between facts that are all in the span ("A met B before" for "A met B after")."""
 
 from __future__ import annotations
 
@@ -25,7 +29,8 @@ from index import Embedder, IndexData
 from index.analyzer import STOP_WORDS, analyze, fold
 from qa.evidence import cognate_prefixes
 
-__all__ = ["VerifyConfig", "Verdict", "SupportingSpan", "Verifier", "numbers", "names", "is_refusal", "judge"]
+__all__ = ["VerifyConfig", "Verdict", "SupportingSpan", "Verifier", "numbers", "names", "is_refusal",
+           "missing_facts", "judge"]
 
 _GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?:([ \u00a0\u202f\u2009.,])\d{3})(?:\1\d{3})*(?![\d]|[.,]\d)")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
@@ -46,6 +51,10 @@ foreign:etrangeres affairs:affaires council:conseil security:securite january:ja
 march:mars april:avril may:mai june:juin july:juillet august:aout september:septembre october:octobre
 november:novembre december:decembre monday:lundi tuesday:mardi wednesday:mercredi thursday:jeudi
 friday:vendredi saturday:samedi sunday:dimanche"""
+_CALENDAR_EN = set("""january february march april may june july august september october november december
+monday tuesday wednesday thursday friday saturday sunday""".split())
+_CALENDAR = _CALENDAR_EN | set("""janvier fevrier mars avril mai juin juillet aout septembre octobre novembre
+decembre lundi mardi mercredi jeudi vendredi samedi dimanche""".split())
 _REFUSAL = re.compile(
     r"\b(do(es)? not (say|mention|specify|state|answer|provide|contain)|don't (say|mention|specify)|"
     r"no (information|mention)|not (mentioned|specified|stated)|cannot (answer|be determined)|"
@@ -65,11 +74,13 @@ def _exonyms() -> dict[str, set[str]]:
 @dataclass(frozen=True)
 class VerifyConfig:
     min_cosine: float = 0.80        # e5-small passage vectors: unrelated sentences of one topic reach ~0.8
+    min_cosine_cross: float = 0.85  # across languages, for claims that state no number
     sure_cosine: float = 0.88
     near_best: float = 0.03
     min_coverage: float = 0.5       # same language: share of the claim's stems found in the span
     name_similarity: float = 0.75   # difflib ratio for transliterated names
     window: int = 2                 # adjacent sentences a span may join
+    rivals: int = 10                # nearest sentences searched for a better source
 
 
 @dataclass(frozen=True)
@@ -101,11 +112,15 @@ def numbers(text: str) -> set[str]:
 
 
 def names(text: str) -> list[str]:
-    """Accent-folded capitalised words and acronyms (not stop words), in order, without repeats."""
+    """Accent-folded capitalised words, acronyms, months and weekdays (which French writes in
+    lower case), not stop words, in order, without repeats."""
     found = []
     for match in _WORD.finditer(text):
         word = match.group(0)
         folded = fold(word)
+        if folded in _CALENDAR and (word[0].isupper() or folded not in _CALENDAR_EN):
+            found.append(folded)
+            continue
         if len(word) < 2 or not word[0].isupper() or folded in _NUMBER_WORDS:
             continue
         if folded in STOP_WORDS and not word.isupper():
@@ -142,9 +157,25 @@ def _coverage(claim: str, claim_lang: str, source: str, source_lang: str) -> tup
     return coverage, len(shared)
 
 
+def missing_facts(claim: str, source: str, config: VerifyConfig, exonyms: dict[str, set[str]] | None = None
+                  ) -> tuple[str, ...]:
+    """The numbers and names of `claim` that `source` does not state."""
+    missing_numbers = tuple(sorted(numbers(claim) - numbers(source)))
+    tokens = {fold(w) for w in _WORD.findall(source)}
+    table = exonyms if exonyms is not None else _exonyms()
+    return missing_numbers + tuple(n for n in names(claim) if not _name_found(n, tokens, table, config.name_similarity))
+
+
+def _verbatim(claim: str, source: str) -> bool:
+    """The claim (two words or more) is a literal quote of the span, e.g. a bare "7 000 conteneurs"."""
+    folded = re.sub(r"\s+", " ", fold(claim)).strip().rstrip(".!…;:, ")
+    return len(_WORD.findall(folded) + _NUMBER.findall(folded)) >= 2 and folded in re.sub(r"\s+", " ", fold(source))
+
+
 def judge(claim: str, claim_lang: str, source: str, source_lang: str, cosine: float, best_cosine: float,
           config: VerifyConfig, exonyms: dict[str, set[str]] | None = None) -> Verdict:
-    """Whether `source` supports `claim`, given their cosine and the claim's best cosine in the index."""
+    """Whether `source` supports `claim`, given their cosine and the best cosine of the claim with
+    a sentence of the index that states its numbers and names."""
     coverage, anchors = _coverage(claim, claim_lang, source, source_lang)
 
     def no(reason: str, missing: tuple[str, ...] = ()) -> Verdict:
@@ -152,20 +183,23 @@ def judge(claim: str, claim_lang: str, source: str, source_lang: str, cosine: fl
 
     if is_refusal(claim):
         return no("says the articles do not answer")
-    missing_numbers = tuple(sorted(numbers(claim) - numbers(source)))
-    tokens = {fold(w) for w in _WORD.findall(source)}
-    claim_names = names(claim)
-    table = exonyms if exonyms is not None else _exonyms()
-    missing_names = tuple(n for n in claim_names if not _name_found(n, tokens, table, config.name_similarity))
-    if missing_numbers or missing_names:
-        return no("states what the span does not", missing_numbers + missing_names)
-    if cosine < config.min_cosine:
+    if claim.rstrip(" »”\"'").endswith("?"):
+        return no("asks instead of stating")
+    missing = missing_facts(claim, source, config, exonyms)
+    if missing:
+        return no("states what the span does not", missing)
+    if _verbatim(claim, source):
+        return Verdict(True, round(cosine, 4), 1.0)
+    # Across languages few words can be compared, so meaning must be closer, unless the claim
+    # states a number that the span states too.
+    floor = config.min_cosine if claim_lang == source_lang or numbers(claim) else config.min_cosine_cross
+    if cosine < floor:
         return no("too far in meaning")
     if cosine < config.sure_cosine and cosine < best_cosine - config.near_best:
         return no("another sentence of the articles matches it better")
     if claim_lang == source_lang and coverage < config.min_coverage:
         return no("too few of its words are in the span")
-    if claim_lang != source_lang and not (anchors or claim_names or numbers(claim)):
+    if claim_lang != source_lang and not (anchors or names(claim) or numbers(claim)):
         return no("nothing in it can be traced to the span")
     return Verdict(True, round(cosine, 4), round(coverage, 4))
 
@@ -200,16 +234,27 @@ class Verifier:
     def support(self, claim: str, lang: str, vector: np.ndarray, rows: Sequence[int]) -> SupportingSpan | None:
         """The best supporting span made of the sentences `rows` (single sentences first), or None."""
         vectors = self._data.sentence_vectors
-        best_cosine = float(np.max(vectors @ vector)) if len(vectors) else 0.0
+        best_cosine = self._best_cosine(claim, vectors @ vector)
         windows = self._windows(rows)
         singles = [w for w in windows if len(w) == 1]
         joined = [w for w in windows if len(w) > 1]
         found = self._supported(claim, lang, singles, [float(vectors[w[0]] @ vector) for w in singles], best_cosine)
+        # Joined sentences need their own embedding: only for those that pass the word checks.
+        joined = [w for w in joined if self._supported(claim, lang, [w], [1.0], 0.0)]
         if not found and joined:
             texts = [self._span(w)[3] for w in joined]
             cosines = [float(v @ vector) for v in self._embedder.embed_passages(texts)]
             found = self._supported(claim, lang, joined, cosines, best_cosine)
         return max(found, key=lambda s: (s.verdict.cosine + 0.1 * s.verdict.coverage, -s.start), default=None)
+
+    def _best_cosine(self, claim: str, cosines: np.ndarray) -> float:
+        """The claim's best cosine among its `rivals` nearest sentences that state its numbers and
+        names (a sentence lacking them cannot be a better source)."""
+        sentences = self._data.sentences
+        for row in np.argsort(-cosines, kind="stable")[: self.config.rivals]:
+            if not missing_facts(claim, sentences[row].text, self.config, self._exonyms):
+                return float(cosines[row])
+        return 0.0
 
     def _supported(self, claim: str, lang: str, windows: list[tuple[int, ...]], cosines: list[float],
                    best_cosine: float) -> list[SupportingSpan]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from qa import Pipeline
+    from qa import ChatBackend, Pipeline
 
 __all__ = ["main"]
 
@@ -29,7 +29,21 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--index-dir", type=Path, default=None, help="index folder (default: var/index)")
     parser.add_argument("--lang", choices=["fr", "en"], default="en", help="initial interface language")
     parser.add_argument("--verbose", action="store_true", help="log each answer")
+    llm = parser.add_argument_group("generated answers (optional; off unless one of these is given)")
+    llm.add_argument("--gguf", type=Path, help="a local GGUF model file, or a model name of `python -m qa.models list` "
+                     "(`default`: the one make generate-setup fetches)")
+    llm.add_argument("--llm-url", help="an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1")
+    llm.add_argument("--llm-model", help="with --llm-url: the model name the server knows")
     return parser
+
+
+def _backend(args: argparse.Namespace) -> ChatBackend | None:
+    """The language model for the "generate" option, or None when none was asked for."""
+    if args.gguf is None and not args.llm_url and not args.llm_model:
+        return None
+    from qa import make_backend
+
+    return make_backend(args.gguf, args.llm_url, args.llm_model)
 
 
 def _port_taken(host: str, port: int) -> str | None:
@@ -55,10 +69,11 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def _serve(pipeline: Pipeline, args: argparse.Namespace, started: float) -> int:
+def _serve(pipeline: Pipeline, backend: ChatBackend | None, args: argparse.Namespace, started: float) -> int:
+    from qa import Generator
     from ui.app import build_app, launch_options
 
-    demo = build_app(pipeline, lang=args.lang)
+    demo = build_app(pipeline, lang=args.lang, generator=Generator(pipeline, backend) if backend else None)
     try:
         demo.launch(server_name=args.host, server_port=args.port, prevent_thread_lock=True, **launch_options())
     except OSError as err:
@@ -87,8 +102,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot serve on {args.host}:{args.port} ({reason}); pass another --port.", file=sys.stderr)
         return 2
     try:
+        backend = _backend(args)
         pipeline = _load(args.index_dir)
+        if backend is not None and hasattr(backend, "load"):
+            backend.load()  # a broken model file fails here, not at the first question
     except (RuntimeError, ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    return _serve(pipeline, args, started)
+    return _serve(pipeline, backend, args, started)

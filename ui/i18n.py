@@ -46,6 +46,19 @@ _LABELS: dict[str, dict[str, str]] = {
         "abstained": "No answer",
         "error": "Cannot answer",
         "answer_label": "Short answer",
+        "generate": "Generate a fluent answer",
+        "generate_info": "A language model writes the answer in your language; every sentence is checked "
+                         "against the sentences it cites, and what they do not support is marked [?].",
+        "generate_unavailable": "Not available: start the page with a model (python -m ui --gguf PATH, or "
+                                "--llm-url URL --llm-model NAME; make generate-setup fetches one).",
+        "stop": "Stop",
+        "generating": "Generating…",
+        "generating_note": "Draft from the language model, not checked yet: its citations are verified "
+                           "when it is complete.",
+        "stopped": "Generation stopped. Nothing of the draft was checked, so none of it is shown; "
+                   "ask again to see an answer.",
+        "generated_label": "Generated answer — each citation checked against its sentence",
+        "unsupported": "Not supported by the cited articles",
     },
     "fr": {
         "title": "Interroger les articles",
@@ -76,6 +89,19 @@ _LABELS: dict[str, dict[str, str]] = {
         "abstained": "Pas de réponse",
         "error": "Impossible de répondre",
         "answer_label": "Réponse courte",
+        "generate": "Rédiger une réponse avec un modèle de langue",
+        "generate_info": "Un modèle de langue rédige la réponse dans votre langue ; chaque phrase est vérifiée "
+                         "contre les phrases qu’elle cite, et ce qu’elles n’étayent pas est marqué [?].",
+        "generate_unavailable": "Indisponible : lancez la page avec un modèle (python -m ui --gguf CHEMIN, ou "
+                                "--llm-url URL --llm-model NOM ; make generate-setup en installe un).",
+        "stop": "Arrêter",
+        "generating": "Rédaction…",
+        "generating_note": "Brouillon du modèle de langue, pas encore vérifié : ses citations sont contrôlées "
+                           "quand il est terminé.",
+        "stopped": "Rédaction arrêtée. Rien du brouillon n’a été vérifié, donc rien n’en est montré ; "
+                   "reposez la question pour obtenir une réponse.",
+        "generated_label": "Réponse rédigée — chaque citation vérifiée contre sa phrase",
+        "unsupported": "Non étayé par les articles cités",
     },
 }
 

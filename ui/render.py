@@ -14,12 +14,12 @@ from ui.i18n import t, ui_lang
 
 __all__ = [
     "ArticleView", "highlight", "score_bar", "render_answer", "render_hits", "render_header",
-    "render_error", "render_placeholder", "is_placeholder",
+    "render_error", "render_placeholder", "is_placeholder", "render_generating", "render_stopped",
 ]
 
 log = logging.getLogger(__name__)
 
-_MARKER = re.compile(r"\[(\d+)\]")
+_MARKER = re.compile(r"\[(\d+|\?)\]")  # a citation number, or "?" after an unsupported generated sentence
 
 
 @dataclass(frozen=True)
@@ -113,16 +113,26 @@ def _cards(citations: Sequence[Citation], articles: Mapping[str, ArticleView], l
     return f"<ol class=\"qa-cards\">{items}</ol>"
 
 
-def _answer_text(text: str, numbers: set[int]) -> str:
-    """`text` escaped, each claim (the text up to a marker `[n]` of an existing citation) on its own
-    line, and each marker a link to its source card."""
+def _answer_text(text: str, numbers: set[int], lang: str) -> str:
+    """`text` escaped, each claim (the text up to a marker `[n]` of an existing citation, or up to
+    the `[?]` of an unsupported generated sentence) on its own line, each marker a link to its
+    source card; markers that follow one another belong to the same claim."""
     parts, pos = [], 0
     for match in _MARKER.finditer(text):
-        n = int(match.group(1))
-        if n not in numbers:
+        value = match.group(1)
+        if value != "?" and int(value) not in numbers:
             continue
-        parts.append(f"<span class=\"qa-claim\">{_esc(text[pos:match.start()].strip())} "
-                     f"<a class=\"qa-marker\" href=\"#ans-{n}\">[{n}]</a></span>")
+        if value == "?":
+            marker = (f"<span class=\"qa-unsupported-mark\" title=\"{_esc(t(lang, 'unsupported'))}\">"
+                      f"[?]</span>")
+        else:
+            marker = f"<a class=\"qa-marker\" href=\"#ans-{value}\">[{value}]</a>"
+        claim = text[pos:match.start()].strip()
+        if not claim and parts:
+            parts[-1] = parts[-1][: -len("</span>")] + marker + "</span>"
+        else:
+            kind = "qa-claim qa-unsupported" if value == "?" else "qa-claim"
+            parts.append(f"<span class=\"{kind}\">{_esc(claim)} {marker}</span>")
         pos = match.end()
     rest = text[pos:].strip()
     if rest:
@@ -166,11 +176,29 @@ def render_answer(answer: Answer, articles: Mapping[str, ArticleView], fallback_
                 f"<h3 class=\"qa-h\">{_esc(t(lang, 'related'))}</h3>"
                 f"{_cards(answer.related, articles, lang, 'rel', 'open_passage', relative=True)}</div>")
     numbers = {c.n for c in answer.citations}
-    return (f"<div class=\"qa-out\" lang=\"{lang}\"><div class=\"qa-reply\">"
+    generated = (f"<p class=\"qa-generated-label\">{_esc(t(lang, 'generated_label'))}</p>"
+                 if answer.generated else "")
+    return (f"<div class=\"qa-out\" lang=\"{lang}\"><div class=\"qa-reply\">{generated}"
             f"{_short_answers(answer.citations, lang)}"
-            f"<p class=\"qa-text\">{_answer_text(answer.text, numbers)}</p>{_footer(answer, lang)}</div>"
+            f"<p class=\"qa-text\">{_answer_text(answer.text, numbers, lang)}</p>{_footer(answer, lang)}</div>"
             f"<h3 class=\"qa-h\">{_esc(t(lang, 'sources'))}</h3>"
             f"{_cards(answer.citations, articles, lang, 'ans', 'open_article')}</div>")
+
+
+def render_generating(draft: str, lang: str) -> str:
+    """The model's text while it writes: visibly a draft, not an answer (its markers are prompt
+    passage numbers and nothing in it has been checked yet)."""
+    lang = ui_lang(lang)
+    body = f"<p class=\"qa-draft\">{_esc(draft)}<span class=\"qa-caret\"></span></p>" if draft.strip() else ""
+    return (f"<div class=\"qa-out qa-generating\" lang=\"{lang}\" role=\"status\" aria-busy=\"true\">"
+            f"<span class=\"qa-generating-label\">{_esc(t(lang, 'generating'))}</span>{body}"
+            f"<p class=\"qa-notice\">{_esc(t(lang, 'generating_note'))}</p></div>")
+
+
+def render_stopped(lang: str) -> str:
+    lang = ui_lang(lang)
+    return (f"<div class=\"qa-out qa-stopped\" lang=\"{lang}\" role=\"status\">"
+            f"<p>{_esc(t(lang, 'stopped'))}</p></div>")
 
 
 def _hit_card(hit: Hit, article: ArticleView | None, lang: str, top: float) -> str:

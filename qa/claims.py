@@ -1,0 +1,66 @@
+"""The sentences of a generated answer and the passage numbers each one cites."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from index.analyzer import fold
+from index.sentences import split_sentences
+
+__all__ = ["Claim", "UNSUPPORTED_MARK", "split_claims", "closed"]
+
+UNSUPPORTED_MARK = "[?]"
+_MARKERS = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
+_LEADING_MARKERS = re.compile(r"^\s*(?:\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]\s*)+")
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+_CLOSING = tuple(".!?…»\"”)’")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A generated sentence without its markers, and the passage numbers it cited."""
+
+    text: str
+    cited: tuple[int, ...]
+
+
+def split_claims(text: str) -> list[Claim]:
+    """Sentences of a generated answer (lines count as sentences). Markers written after a
+    sentence's full stop on the same line ("… Moscow. [2] Then …") belong to that sentence; markers
+    opening a line ("[2] Moscow …") to that line. A sentence repeated counts once."""
+    text = text.replace(UNSUPPORTED_MARK, " ")
+    pieces: list[tuple[str, list[int]]] = []
+    previous_end = 0
+    for start, end in split_sentences(text):
+        sentence = text[start:end]
+        leading = _LEADING_MARKERS.match(sentence)
+        if leading and pieces and "\n" not in text[previous_end:start]:
+            pieces[-1][1].extend(_numbers(leading.group(0)))
+            sentence = sentence[leading.end():]
+        previous_end = end
+        cited = _numbers(sentence)
+        clean = _MARKERS.sub(" ", _BULLET.sub("", sentence))
+        clean = re.sub(r"\s+([.,;:!?…])", r"\1", re.sub(r"\s+", " ", clean)).strip()
+        if any(c.isalnum() for c in clean):
+            pieces.append((clean, cited))
+        elif pieces:
+            pieces[-1][1].extend(cited)
+    claims: dict[str, Claim] = {}
+    for sentence, cited in pieces:
+        key = fold(sentence).rstrip(".!…; ")
+        previous = claims.get(key)
+        claims[key] = Claim(sentence, tuple(dict.fromkeys((previous.cited if previous else ()) + tuple(cited))))
+    return list(claims.values())
+
+
+def closed(claims: Sequence[Claim]) -> list[str]:
+    """Claim texts ending with punctuation, so that the answer reads (and splits) as sentences: a
+    full stop, or an ellipsis for the last one, which was probably cut by the token limit."""
+    return [c.text if c.text.endswith(_CLOSING) else c.text.rstrip(",;: ") + ("…" if i == len(claims) - 1 else ".")
+            for i, c in enumerate(claims)]
+
+
+def _numbers(markers: str) -> list[int]:
+    return [int(n) for group in _MARKERS.findall(markers) for n in re.split(r"\s*[,;]\s*", group)]
