@@ -26,6 +26,13 @@ class EvalQuestion:
     type: str = ""
 
 
+def _located(row: dict, key: str, where: str) -> tuple[Located, ...]:
+    try:
+        return tuple(Located(str(s["doc"]), int(s["start"]), int(s["end"])) for s in row.get(key) or [])
+    except (KeyError, TypeError, ValueError):
+        raise DatasetError(f"{where} has a malformed \"{key}\" entry; each needs doc, start and end.") from None
+
+
 def _parse(line: str, where: str) -> EvalQuestion:
     try:
         row = json.loads(line)
@@ -33,12 +40,10 @@ def _parse(line: str, where: str) -> EvalQuestion:
         raise DatasetError(f"{where} is not valid JSON ({err.msg}); write one JSON object per line.") from None
     if not isinstance(row, dict) or not isinstance(row.get("question"), str) or not row.get("id"):
         raise DatasetError(f"{where} needs at least an \"id\" and a \"question\" string.")
-    try:
-        spans = tuple(Located(str(s["doc"]), int(s["start"]), int(s["end"])) for s in row.get("spans") or [])
-    except (KeyError, TypeError, ValueError):
-        raise DatasetError(f"{where} has a malformed \"spans\" entry; each needs doc, start and end.") from None
+    spans = _located(row, "spans", where)
     docs = tuple(row.get("docs") or sorted({s.doc for s in spans}))
-    gold = Gold(answers=tuple(row.get("answers") or ()), docs=docs, spans=spans)
+    gold = Gold(answers=tuple(row.get("answers") or ()), docs=docs, spans=spans,
+                answer_spans=_located(row, "answer_spans", where))
     return EvalQuestion(str(row["id"]), row["question"], str(row.get("lang", "")), gold, str(row.get("type", "")))
 
 

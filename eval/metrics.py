@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "Gold", "Located", "normalize", "relevant_gold", "recall_at", "mrr_at", "ndcg_at", "contains_answer",
-    "citation_correct", "abstention_prf", "percentile",
+    "citation_correct", "abstention_prf", "percentile", "answer_tokens", "exact_match", "token_f1",
 ]
 
 
@@ -28,6 +28,7 @@ class Gold:
     answers: tuple[str, ...]
     docs: tuple[str, ...]
     spans: tuple[Located, ...]
+    answer_spans: tuple[Located, ...] = ()   # exact gold answer offsets, when known
 
     @property
     def answerable(self) -> bool:
@@ -99,6 +100,36 @@ def contains_answer(text: str, answers: Sequence[str]) -> bool:
 def citation_correct(citation: Located, quote: str, gold: Gold) -> bool:
     """A citation is correct when it overlaps gold evidence or quotes a gold answer."""
     return any(_overlaps(citation, s) for s in gold.spans) or contains_answer(quote, gold.answers)
+
+
+_ARTICLES = {"a", "an", "the", "le", "la", "les", "l", "un", "une", "des", "du", "de", "d"}
+
+
+def answer_tokens(text: str) -> list[str]:
+    """SQuAD's answer normalisation (lower case, no punctuation, no articles), with French
+    articles and elisions ("l'", "d'") dropped too and digit groups joined ("1 000" = "1000")."""
+    text = unicodedata.normalize("NFC", text.casefold()).replace("’", "'")
+    text = re.sub(r"(?<=\d)[\s\u00a0\u202f,.](?=\d{3}\b)", "", text)
+    text = "".join(" " if unicodedata.category(c).startswith("P") or c in "'`" else c for c in text)
+    return [t for t in text.split() if t not in _ARTICLES]
+
+
+def exact_match(prediction: str, answers: Sequence[str]) -> bool:
+    tokens = answer_tokens(prediction)
+    return any(tokens == answer_tokens(a) for a in answers if a.strip())
+
+
+def token_f1(prediction: str, answers: Sequence[str]) -> float:
+    """The best token-overlap F1 of `prediction` against any gold answer."""
+    best = 0.0
+    predicted = answer_tokens(prediction)
+    for answer in answers:
+        gold = answer_tokens(answer)
+        common = sum(min(predicted.count(t), gold.count(t)) for t in set(predicted) & set(gold))
+        if common:
+            precision, recall = common / len(predicted), common / len(gold)
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best
 
 
 def abstention_prf(predicted: Sequence[bool], unanswerable: Sequence[bool]) -> tuple[float, float, float]:

@@ -7,12 +7,14 @@ from pathlib import Path
 
 __all__ = ["table", "write_report", "COLUMNS"]
 
-COLUMNS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "containment", "citation_precision",
-           "answers_with_correct_citation", "abstain_precision", "abstain_recall", "abstain_f1",
-           "latency_p50_ms", "latency_p95_ms")
+COLUMNS = ("recall@1", "recall@5", "mrr@10", "containment", "first_containment", "cited_per_answer",
+           "citation_precision", "false_abstention", "abstain_precision", "abstain_recall", "abstain_f1",
+           "short_shown", "short_right", "short_exact", "latency_p50_ms", "latency_p95_ms")
 _SHORT = {"citation_precision": "cit.prec", "answers_with_correct_citation": "ans.w/cit",
           "abstain_precision": "abst.P", "abstain_recall": "abst.R", "abstain_f1": "abst.F1",
-          "latency_p50_ms": "p50 ms", "latency_p95_ms": "p95 ms", "containment": "contains"}
+          "latency_p50_ms": "p50 ms", "latency_p95_ms": "p95 ms", "containment": "contains",
+          "first_containment": "1st.cont", "cited_per_answer": "cited", "false_abstention": "false.abst",
+          "short_shown": "short.shown", "short_right": "short.right", "short_exact": "short.EM"}
 _CHART = ("recall@5", "mrr@10", "containment", "citation_precision", "abstain_f1")
 
 

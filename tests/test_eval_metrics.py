@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from eval.metrics import (Gold, Located, abstention_prf, citation_correct, contains_answer, mrr_at, ndcg_at,
-                          normalize, percentile, recall_at)
+from eval.metrics import (Gold, Located, abstention_prf, answer_tokens, citation_correct, contains_answer,
+                          exact_match, mrr_at, ndcg_at, normalize, percentile, recall_at, token_f1)
 
 GOLD = Gold(answers=("1 000 conteneurs",), docs=("a.txt", "b.txt"),
             spans=(Located("a.txt", 100, 200), Located("b.txt", 50, 80)))
@@ -77,3 +77,24 @@ def test_percentile_interpolates():
     assert percentile([5], 95) == 5
     assert percentile([], 50) == 0.0
     assert percentile(list(range(101)), 95) == 95
+
+
+def test_answer_normalisation_drops_articles_punctuation_and_elisions_in_both_languages():
+    assert answer_tokens("The Eiffel Tower.") == ["eiffel", "tower"]
+    assert answer_tokens("l’armée de l'air") == ["armée", "air"]
+    assert answer_tokens("1 000 conteneurs") == answer_tokens("1000 conteneurs") == ["1000", "conteneurs"]
+    assert answer_tokens("Le 24 novembre, 1930") == ["24", "novembre", "1930"]
+
+
+def test_exact_match_against_any_gold_answer():
+    assert exact_match("the Brazil", ["Brazil"])
+    assert exact_match("L'Armée rouge", ["armée rouge", "Soviets"])
+    assert not exact_match("Brazil and Peru", ["Brazil"])
+    assert not exact_match("anything", [])
+
+
+def test_token_f1_is_the_best_overlap():
+    assert token_f1("le 24 novembre 1930", ["24 novembre"]) == pytest.approx(0.8)
+    assert token_f1("Kim Jong-Un", ["Vladimir Poutine", "Kim Jong-Un"]) == 1.0
+    assert token_f1("Moscou", ["Pyongyang"]) == 0.0
+    assert token_f1("", ["x"]) == 0.0
