@@ -1,10 +1,15 @@
-"""Dense (FAISS) and lexical (BM25) retrieval over chunks, fused by language-aware weighted
-reciprocal rank fusion: BM25 counts fully when the question and the chunk share a language and
-much less across languages, where word overlap is mostly names and numbers."""
+"""Dense (FAISS) and lexical (BM25) retrieval over chunks, fused by score: a chunk's cosine to the
+question plus a small bonus for its BM25 score relative to the best BM25 score of that question.
+
+The fusion is language-blind on purpose. Rank fusion that trusted BM25 more when question and
+chunk shared a language let same-language distractors outrank the other-language article that
+answers, as soon as a corpus mixed languages (docs/EVALUATION.md has the sweep: score fusion is
+the only method at least as good as both dense and BM25 for every language pair)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -16,11 +21,12 @@ __all__ = ["RetrievalConfig", "Retriever", "Ranked"]
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    rrf_k: int = 60
     depth: int = 50
-    dense_weight: float = 1.0
+    fusion: Literal["score", "rrf"] = "score"
+    bm25_boost: float = 0.04        # score fusion: cosine + boost * bm25 / best bm25 (tune-half sweep)
+    rrf_k: int = 60                 # rank fusion (kept for comparison): weight / (rrf_k + rank)
     bm25_weight_same_lang: float = 1.0
-    bm25_weight_cross_lang: float = 0.5   # eval sweep: best recall@5 and containment (docs/EVALUATION.md)
+    bm25_weight_cross_lang: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -66,16 +72,33 @@ class Retriever:
             return Ranked(np.zeros(0, dtype=np.int64), np.zeros(0), {}, {})
         dense = self._dense(query_vector, allowed) if mode != Mode.BM25 and query_vector is not None else {}
         bm25 = self._bm25(question, allowed) if mode != Mode.DENSE else {}
-        fused: dict[int, float] = {}
+        fused = self._rrf(dense, bm25, lang, mode) if self.config.fusion == "rrf" else self._score(dense, bm25)
+        order = sorted(fused, key=lambda r: (-fused[r], r))
+        return Ranked(np.array(order, dtype=np.int64), np.array([fused[r] for r in order]), dense, bm25)
+
+    def _score(self, dense: dict[int, float], bm25: dict[int, float]) -> dict[int, float]:
+        """Cosine plus the relative BM25 bonus; a chunk only BM25 found starts just below the
+        last dense candidate. With one signal only, its own scores (BM25 relative to the best)."""
+        best = max(bm25.values(), default=0.0) or 1.0
+        if not dense:
+            return {row: score / best for row, score in bm25.items()}
+        fused = dict(dense)
+        floor = min(dense.values()) - 0.02
+        for row, score in bm25.items():
+            fused[row] = fused.get(row, floor) + self.config.bm25_boost * score / best
+        return fused
+
+    def _rrf(self, dense: dict[int, float], bm25: dict[int, float], lang: str, mode: Mode) -> dict[int, float]:
+        """Reciprocal rank fusion, BM25 weighted by whether question and chunk share a language."""
         cfg = self.config
+        fused: dict[int, float] = {}
         for rank, row in enumerate(dense):
-            fused[row] = fused.get(row, 0.0) + cfg.dense_weight / (cfg.rrf_k + rank + 1)
+            fused[row] = fused.get(row, 0.0) + 1.0 / (cfg.rrf_k + rank + 1)
         for rank, row in enumerate(bm25):
             same = self._chunk_lang[row] == lang
             weight = cfg.bm25_weight_same_lang if same or mode == Mode.BM25 else cfg.bm25_weight_cross_lang
             fused[row] = fused.get(row, 0.0) + weight / (cfg.rrf_k + rank + 1)
-        order = sorted(fused, key=lambda r: (-fused[r], r))
-        return Ranked(np.array(order, dtype=np.int64), np.array([fused[r] for r in order]), dense, bm25)
+        return fused
 
     def hits(self, ranked: Ranked, k: int) -> list[Hit]:
         chunks = self._data.chunks
