@@ -6,20 +6,17 @@ folder is unchanged) and scored with `--questions FILE`."""
 from __future__ import annotations
 
 import argparse
-import hashlib
 import logging
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
-from eval.calibrate import fit_abstention, sweep_cross_weight
 from eval.dataset import DEFAULT_QUESTIONS, DatasetError, EvalQuestion, load_questions
+from eval.devset import DEVSET_DIR, SPLITS, devset_questions, split_questions
 from eval.report import table, write_report
-from eval.runner import (Variant, as_dicts, default_variants, generative_variant, never_abstain, run_variant,
+from eval.runner import (as_dicts, breakdown, corpus_pipeline, default_variants, generative_variant, run_variant,
                          summarize)
-from qa import DEFAULT_INDEX_DIR, AbstainConfig, ChatBackend, GenerationConfig, Pipeline, QAConfig, make_backend
-from qa.abstain import CALIBRATION_FILE, FEATURES
+from qa import DEFAULT_INDEX_DIR, ChatBackend, GenerationConfig, Pipeline, make_backend
 
 __all__ = ["main"]
 
@@ -31,14 +28,15 @@ def _parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS, help="JSONL question file")
     parser.add_argument("--corpus", type=Path, help="folder of .txt articles (default: the built index)")
+    parser.add_argument("--devset", nargs="?", type=Path, const=DEVSET_DIR,
+                        help=f"score the mixed French/English dev set (its corpus and questions, plus the translated "
+                             f"ones in eval/); default folder {DEVSET_DIR}")
+    parser.add_argument("--split", choices=SPLITS, help="with --devset: only the questions of one half")
+    parser.add_argument("--limit", type=int, help="only the first N questions (quick looks)")
     parser.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX_DIR)
     parser.add_argument("--cache-dir", type=Path, default=Path("var/eval-cache"), help="indexes built for --corpus")
     parser.add_argument("--out", type=Path, default=Path("eval/reports"), help="report folder")
-    parser.add_argument("--variants", default="bm25,dense,hybrid", help="comma-separated: bm25,dense,hybrid")
-    parser.add_argument("--calibrate", action="store_true",
-                        help="also search abstention thresholds and the cross-language BM25 weight")
-    parser.add_argument("--write-calibration", action="store_true",
-                        help="with --calibrate, ship the fitted abstention model (qa/abstain.json)")
+    parser.add_argument("--variants", default="bm25,dense,hybrid", help="comma-separated: bm25,dense,hybrid,no-reader (hybrid without the reader)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     llm = parser.add_argument_group("generated answers")
     llm.add_argument("--generate", action="store_true",
@@ -69,48 +67,36 @@ def _generation_notes(summaries: dict[str, dict[str, float]], backend: ChatBacke
 def _pipeline(args: argparse.Namespace) -> Pipeline:
     if args.corpus is None:
         return Pipeline.load(args.index_dir)
-    if not args.corpus.is_dir():
-        raise DatasetError(f"Corpus folder {args.corpus} does not exist; pass a folder of .txt articles.")
-    key = hashlib.sha256(str(args.corpus.resolve()).encode()).hexdigest()[:16]
-    return Pipeline.for_corpus(args.corpus, args.cache_dir / key, progress=not args.quiet)
+    return corpus_pipeline(args.corpus, args.cache_dir, progress=not args.quiet)
 
 
-def _calibrate(pipeline: Pipeline, questions: list[EvalQuestion], base: QAConfig,
-               args: argparse.Namespace) -> tuple[AbstainConfig, list[str]]:
-    """Fit the abstention model (the variants of this run then use it) and sweep the fusion."""
-    probe = run_variant(pipeline, questions, Variant("never-abstain", never_abstain(base)), progress=not args.quiet)
-    fitted = fit_abstention(probe)
-    (args.out / "abstain.json").write_text(fitted.to_json(), encoding="utf-8")
-    if args.write_calibration:
-        CALIBRATION_FILE.write_text(fitted.to_json(), encoding="utf-8")
-    ev = fitted.evidence
-    notes = ["## Calibration", "",
-             f"Abstention model fitted on {ev['questions']} questions ({ev['unanswerable']} unanswerable): "
-             f"leave-one-out P {ev['loo_precision']:.3f}, R {ev['loo_recall']:.3f}, F1 {ev['loo_f1']:.3f} at "
-             f"threshold {fitted.threshold}, lexical veto {fitted.lexical_veto}; weights {dict(zip(FEATURES, fitted.weights))}, bias {fitted.bias} "
-             f"({'written to ' + str(CALIBRATION_FILE) if args.write_calibration else 'see abstain.json in the report folder'}).",
-             "", "| BM25 weight across languages | recall@5 | mrr@10 | containment |", "|---|---|---|---|"]
-    for weight, s in sweep_cross_weight(pipeline, questions, base):
-        notes.append(f"| {weight} | {s['recall@5']:.3f} | {s['mrr@10']:.3f} | {s['containment']:.3f} |")
-    return fitted, notes + [""]
+def _questions(args: argparse.Namespace) -> list[EvalQuestion]:
+    if args.devset is None:
+        if args.split:
+            raise DatasetError("--split goes with --devset; add --devset to score one half of the dev set.")
+        questions = load_questions(args.questions)
+    else:
+        questions = devset_questions(args.devset)
+        args.corpus = args.corpus or args.devset / "corpus"
+        args.questions = args.devset / "questions.jsonl"
+        if args.split:
+            questions = split_questions(questions, args.split)
+    return questions[: args.limit] if args.limit else questions
 
 
 def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    questions = load_questions(args.questions)
+    questions = _questions(args)
     if (args.gguf or args.llm_url or args.llm_model) and not args.generate:
         raise DatasetError("--gguf, --llm-url and --llm-model go with --generate.")
     backend = make_backend(args.gguf, args.llm_url, args.llm_model) if args.generate else None
     pipeline = _pipeline(args)
     args.out.mkdir(parents=True, exist_ok=True)
     notes: list[str] = []
-    if args.calibrate:
-        fitted, notes = _calibrate(pipeline, questions, pipeline.config, args)
-        pipeline = pipeline.with_config(replace(pipeline.config, abstain=fitted))
     wanted = [v.strip() for v in args.variants.split(",") if v.strip()]
     variants = [v for v in default_variants(pipeline.config) if v.name in wanted]
     if not variants:
-        raise DatasetError(f"No known variant in {args.variants!r}; choose from bm25, dense, hybrid.")
+        raise DatasetError(f"No known variant in {args.variants!r}; choose from bm25, dense, hybrid, no-reader.")
     if backend is not None:
         variants.append(generative_variant(pipeline.config))
     generation = GenerationConfig(max_tokens=max(1, args.max_tokens))
@@ -121,12 +107,15 @@ def _run(args: argparse.Namespace) -> int:
                            generation=generation)
         results += rows
         summaries[variant.name] = summarize(rows)
-        for lang in sorted({r.lang for r in rows}):
-            summaries[f"{variant.name}/{lang}"] = summarize(rows, lambda r, lang=lang: r.lang == lang)
+        summaries.update(breakdown(rows, variant.name))
     if backend is not None:
         notes += _generation_notes(summaries, backend)
     elapsed = time.perf_counter() - started
-    notes.append(f"{len(questions)} questions from {args.questions.name}, {len(variants)} variants, "
+    notes.append("Rows per language pair (question→article) count answerable questions only; rows per "
+                 "unanswerable type count that type plus every answerable question, so abstention precision "
+                 "includes the false abstentions.")
+    notes.append(f"{len(questions)} questions from {args.questions.name}"
+                 f"{' (' + args.split + ' half)' if args.split else ''}, {len(variants)} variants, "
                  f"index {pipeline.data.folder}; run took {elapsed:.1f}s.")
     paths = write_report(args.out, summaries, {"results": as_dicts(results)}, notes)
     print(table(summaries))

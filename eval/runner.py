@@ -3,19 +3,22 @@ generative variant answers with a language model (`qa.Generator`) over the hybri
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 
 from tqdm import tqdm
 
-from eval.dataset import EvalQuestion
-from eval.metrics import (Located, abstention_prf, citation_correct, contains_answer, mrr_at, ndcg_at,
-                          percentile, recall_at)
+from eval.dataset import DatasetError, EvalQuestion
+from eval.metrics import (Located, abstention_prf, citation_correct, contains_answer, exact_match, mrr_at,
+                          ndcg_at, percentile, recall_at, token_f1)
 from qa import ChatBackend, GenerationConfig, Generator, Mode, Pipeline, QAConfig
 from qa.generate import split_claims
 
-__all__ = ["Variant", "QuestionResult", "default_variants", "generative_variant", "run_variant", "summarize"]
+__all__ = ["Variant", "QuestionResult", "default_variants", "generative_variant", "run_variant", "summarize", "corpus_pipeline",
+           "breakdown"]
 
 _DEPTH = 10
 
@@ -53,11 +56,28 @@ class QuestionResult:
     sentences: int = 0         # claims of the answer: cited sentences, or generated sentences
     unsupported: int = 0       # generated sentences no cited span supports
     first_token_ms: float = 0.0
+    pair: str = ""             # question language -> article language ("en→fr"), or the unanswerable type
+    first_contains: bool = False   # the gold answer is inside the first cited sentence
+    short_answer: str | None = None  # the first citation's short answer, when one is shown
+    short_exact: bool = False
+    short_f1: float = 0.0
+
+
+def corpus_pipeline(corpus: Path, cache_dir: Path, progress: bool = True) -> Pipeline:
+    """A pipeline over any folder of articles, its index cached under `cache_dir` (one folder per
+    corpus path) and rebuilt incrementally only when the folder changed."""
+    if not corpus.is_dir():
+        raise DatasetError(f"Corpus folder {corpus} does not exist; pass a folder of .txt articles.")
+    key = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:16]
+    return Pipeline.for_corpus(corpus, cache_dir / key, progress=progress)
 
 
 def default_variants(base: QAConfig) -> list[Variant]:
+    """Retrieval variants, and `no-reader`: hybrid with the ranker alone and pattern short answers
+    (what the reader adds)."""
     return [Variant("bm25", replace(base, mode=Mode.BM25)), Variant("dense", replace(base, mode=Mode.DENSE)),
-            Variant("hybrid", replace(base, mode=Mode.HYBRID))]
+            Variant("hybrid", replace(base, mode=Mode.HYBRID)),
+            Variant("no-reader", replace(base, mode=Mode.HYBRID, use_reader=False))]
 
 
 def generative_variant(base: QAConfig) -> Variant:
@@ -65,7 +85,15 @@ def generative_variant(base: QAConfig) -> Variant:
 
 
 def never_abstain(config: QAConfig) -> QAConfig:
-    return replace(config, abstain=config.abstain.never())
+    return replace(config, abstain=config.abstain.never(), abstain_reader=config.abstain_reader.never())
+
+
+def _pair(pipeline: Pipeline, q: EvalQuestion, asked: str) -> str:
+    """"fr→en" for a French question answered by an English article; the type when unanswerable."""
+    docs = [pipeline.documents[d] for d in q.gold.docs if d in pipeline.documents]
+    if not q.gold.answerable or not docs:
+        return q.type or "unanswerable"
+    return f"{q.lang or asked}→{docs[0].lang}"
 
 
 def _one(pipeline: Pipeline, q: EvalQuestion, variant: str, generator: Generator | None = None) -> QuestionResult:
@@ -75,6 +103,8 @@ def _one(pipeline: Pipeline, q: EvalQuestion, variant: str, generator: Generator
     hits = [Located(h.doc_id, h.start, h.end) for h in pipeline.search(q.question, k=_DEPTH)]
     gold = q.gold
     correct = sum(citation_correct(Located(c.doc_id, c.start, c.end), c.quote, gold) for c in answer.citations)
+    first = answer.citations[0] if answer.citations and not answer.abstained else None
+    short = first.short_answer if first is not None else None
     sentences = 0 if answer.abstained else len(split_claims(answer.text)) if answer.generated else len(answer.citations)
     return QuestionResult(
         id=q.id, lang=q.lang or answer.lang, type=q.type, variant=variant, answerable=gold.answerable,
@@ -87,6 +117,9 @@ def _one(pipeline: Pipeline, q: EvalQuestion, variant: str, generator: Generator
         cited=[{"doc_id": c.doc_id, "start": c.start, "end": c.end} for c in answer.citations],
         signals=dict(answer.signals), generated=answer.generated, sentences=sentences,
         unsupported=len(answer.unsupported), first_token_ms=answer.timings_ms.get("first_token", 0.0),
+        pair=_pair(pipeline, q, answer.lang), first_contains=first is not None and contains_answer(first.quote, gold.answers),
+        short_answer=short, short_exact=short is not None and exact_match(short, gold.answers),
+        short_f1=token_f1(short, gold.answers) if short is not None else 0.0,
     )
 
 
@@ -111,7 +144,9 @@ def _mean(values: list[float]) -> float:
 def summarize(results: list[QuestionResult], keep: Callable[[QuestionResult], bool] = lambda r: True) -> dict[str, float]:
     rows = [r for r in results if keep(r)]
     answerable = [r for r in rows if r.answerable]
+    answered = [r for r in answerable if not r.abstained]
     cited = sum(r.citations for r in answerable)
+    shown = [r for r in answerable if r.short_answer is not None]
     precision, recall, f1 = abstention_prf([r.abstained for r in rows], [not r.answerable for r in rows])
     latencies = [r.latency_ms for r in rows]
     return {
@@ -120,14 +155,33 @@ def summarize(results: list[QuestionResult], keep: Callable[[QuestionResult], bo
         "recall@10": _mean([r.recall_10 for r in answerable]), "mrr@10": _mean([r.mrr_10 for r in answerable]),
         "ndcg@10": _mean([r.ndcg_10 for r in answerable]),
         "containment": _mean([float(r.contains) for r in answerable]),
+        "first_containment": _mean([float(r.first_contains) for r in answerable]),
+        "cited_per_answer": _mean([float(r.citations) for r in answered]),
+        "false_abstention": _mean([float(r.abstained) for r in answerable]),
         "citation_precision": sum(r.correct_citations for r in answerable) / cited if cited else 0.0,
         "answers_with_correct_citation": _mean([float(r.correct_citations > 0) for r in answerable]),
         "abstain_precision": precision, "abstain_recall": recall, "abstain_f1": f1,
+        "short_shown": _mean([float(r.short_answer is not None) for r in answerable]),
+        "short_right": _mean([float(r.short_f1 >= 0.5) for r in shown]),
+        "short_exact": _mean([float(r.short_exact) for r in shown]),
+        "short_f1": _mean([r.short_f1 for r in shown]),
         "latency_p50_ms": percentile(latencies, 50), "latency_p95_ms": percentile(latencies, 95),
         "sentences": float(sum(r.sentences for r in rows)),
         "unsupported_share": sum(r.unsupported for r in rows) / max(1, sum(r.sentences for r in rows)),
         "first_token_p50_ms": percentile([r.first_token_ms for r in rows if r.generated], 50),
     }
+
+
+def breakdown(results: list[QuestionResult], variant: str) -> dict[str, dict[str, float]]:
+    """Rows per language pair (answerable questions) and per unanswerable type (with every
+    answerable question, so that abstention precision counts the false abstentions)."""
+    rows: dict[str, dict[str, float]] = {}
+    answerable_pairs = sorted({r.pair for r in results if r.answerable})
+    for pair in answerable_pairs:
+        rows[f"{variant}/{pair}"] = summarize(results, lambda r, pair=pair: r.answerable and r.pair == pair)
+    for kind in sorted({r.pair for r in results if not r.answerable}):
+        rows[f"{variant}/{kind}"] = summarize(results, lambda r, kind=kind: r.answerable or r.pair == kind)
+    return rows
 
 
 def as_dicts(results: list[QuestionResult]) -> list[dict]:

@@ -1,10 +1,14 @@
 """Decide whether the evidence answers the question: a small logistic model over general
-signals (how similar the best sentence is, how much it stands out from the rest of the corpus,
-how many of the question's words it holds, whether a typed question finds its kind of answer,
-and whether question and evidence are in different languages).
+signals, normalised against the corpus where a raw score would not transfer: the sentence
+ranker's probability for the best sentence, how far that sentence's cosine stands above the
+question's cosines with every sentence of the corpus (a z-score), how much it stands out from
+its nearest rivals (`peak`), how many of the question's words it holds, how many of them the
+corpus holds at all, whether a typed question finds its kind of answer, whether question and
+evidence are in different languages, and, when
+the reader is loaded, the reader's relevance and answer-span confidence.
 
-Its weights are fitted on the evaluation set by `python -m eval --calibrate` and shipped in
-`abstain.json` beside this module, with the figures that justified them."""
+Two models are fitted by `python -m eval.train` (with and without the reader's signals) and
+shipped in `abstain.json` beside this module, with the figures that justified them."""
 
 from __future__ import annotations
 
@@ -15,9 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FEATURES", "AbstainConfig", "signals", "probability_unanswerable"]
+__all__ = ["FEATURES", "READER_FEATURES", "AbstainConfig", "signals", "probability_unanswerable"]
 
-FEATURES = ("best_dense", "peak", "lexical", "kind_missing", "cross_lingual")
+FEATURES = ("best_prob", "dense_z", "peak", "lexical", "kind_missing", "cross_lingual", "unseen", "coverage")
+READER_FEATURES = FEATURES + ("reader_best", "span_margin")
 CALIBRATION_FILE = Path(__file__).with_name("abstain.json")
 _PEAK_NEIGHBOURS = 5
 
@@ -25,47 +30,67 @@ _PEAK_NEIGHBOURS = 5
 @dataclass(frozen=True)
 class AbstainConfig:
     """p(unanswerable) = sigmoid(bias + sum(weights * signals)); abstain when p >= threshold,
-    unless the evidence holds at least `lexical_veto` of the question's (IDF-weighted) terms:
-    then the articles visibly speak to the question, whatever the similarity scale of a corpus."""
+    unless the evidence holds at least `lexical_veto` of the question's (IDF-weighted) terms."""
 
-    weights: tuple[float, ...] = (-20.0, -10.0, -2.0, 1.0, -1.5)
-    bias: float = 17.0
+    weights: tuple[float, ...] = (-4.0, -0.5, -10.0, -2.0, 1.0, -0.5, 0.5, -1.0)
+    bias: float = 4.0
     threshold: float = 0.5
     lexical_veto: float = 0.6
+    features: tuple[str, ...] = FEATURES
     evidence: dict[str, object] = field(default_factory=dict, compare=False)
 
+    def __post_init__(self) -> None:
+        if len(self.weights) != len(self.features):
+            raise ValueError(f"The abstention model needs one weight per signal of {self.features}.")
+
     @classmethod
-    def shipped(cls) -> AbstainConfig:
-        """The calibrated model in `abstain.json`, or the defaults when it is absent."""
+    def shipped(cls, reader: bool = False) -> AbstainConfig:
+        """The fitted model in `abstain.json` for a pipeline with or without the reader, or the
+        defaults when it is absent."""
         if not CALIBRATION_FILE.is_file():
             return cls()
         data = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
-        weights = tuple(float(data["weights"][name]) for name in FEATURES)
-        return cls(weights, float(data["bias"]), float(data["threshold"]), float(data["lexical_veto"]),
-                   data.get("evidence", {}))
+        model = data.get("reader" if reader else "plain")
+        if model is None:
+            return cls()
+        features = tuple(model["features"])
+        if features != (READER_FEATURES if reader else FEATURES):
+            raise ValueError(f"{CALIBRATION_FILE} was fitted on other signals; refit it with `python -m eval.train`.")
+        return cls(tuple(float(model["weights"][f]) for f in features), float(model["bias"]),
+                   float(model["threshold"]), float(model["lexical_veto"]), features, model.get("evidence", {}))
 
     def never(self) -> AbstainConfig:
         """The same model with a threshold that never abstains (for calibration runs)."""
-        return AbstainConfig(self.weights, self.bias, math.inf, self.lexical_veto, self.evidence)
+        return AbstainConfig(self.weights, self.bias, math.inf, self.lexical_veto, self.features, self.evidence)
 
     def abstains(self, values: dict[str, float]) -> bool:
         return probability_unanswerable(values, self) >= self.threshold and values["lexical"] < self.lexical_veto
 
-    def to_json(self) -> str:
-        return json.dumps({"features": list(FEATURES), "weights": dict(zip(FEATURES, self.weights)),
-                           "bias": self.bias, "threshold": self.threshold, "lexical_veto": self.lexical_veto,
-                           "evidence": self.evidence}, ensure_ascii=False, indent=2) + "\n"
+    def to_dict(self) -> dict[str, object]:
+        return {"features": list(self.features), "weights": dict(zip(self.features, self.weights)),
+                "bias": self.bias, "threshold": self.threshold, "lexical_veto": self.lexical_veto,
+                "evidence": self.evidence}
 
 
-def signals(best_dense: float, all_dense: np.ndarray, lexical: float, kind_missing: bool,
-            cross_lingual: bool) -> dict[str, float]:
-    """`all_dense`: the question's cosine with every sentence of the index."""
+def write_calibration(plain: AbstainConfig, reader: AbstainConfig | None, path: Path = CALIBRATION_FILE) -> None:
+    models = {"plain": plain.to_dict(), **({"reader": reader.to_dict()} if reader is not None else {})}
+    path.write_text(json.dumps(models, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def signals(best_prob: float, best_dense: float, all_dense: np.ndarray, lexical: float, kind_missing: bool,
+            cross_lingual: bool, unseen: int, coverage: float) -> dict[str, float]:
+    """`all_dense`: the question's cosine with every sentence of the index; `unseen`: how many of
+    the question's long words appear nowhere in the corpus (by their first letters, so that
+    cognates and names count across languages), `coverage` the share that do appear."""
     top = np.sort(all_dense)[::-1][: _PEAK_NEIGHBOURS + 1] if len(all_dense) else np.zeros(1)
     peak = float(top[0] - top[1:].mean()) if len(top) > 1 else 0.0
-    return {"best_dense": best_dense, "peak": peak, "lexical": lexical,
-            "kind_missing": float(kind_missing), "cross_lingual": float(cross_lingual)}
+    spread = float(all_dense.std()) if len(all_dense) > 1 else 0.0
+    dense_z = (best_dense - float(all_dense.mean())) / spread if spread > 1e-6 else 0.0
+    return {"best_prob": best_prob, "dense_z": dense_z, "peak": peak, "lexical": lexical,
+            "kind_missing": float(kind_missing), "cross_lingual": float(cross_lingual),
+            "unseen": float(min(unseen, 3)), "coverage": coverage}
 
 
 def probability_unanswerable(values: dict[str, float], config: AbstainConfig) -> float:
-    z = config.bias + sum(w * values[name] for name, w in zip(FEATURES, config.weights))
+    z = config.bias + sum(w * values.get(name, 0.0) for name, w in zip(config.features, config.weights))
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from index import IndexData
 from qa.abstain import AbstainConfig, probability_unanswerable
 from qa.evidence import Scored
 from qa.question import Question
+from qa.reading import Combination
 from qa.types import Answer, Citation, Hit
 
 __all__ = ["assemble", "no_answer_text"]
@@ -23,10 +23,11 @@ def no_answer_text(lang: str) -> str:
     return _NO_ANSWER.get(lang, _NO_ANSWER["en"])
 
 
-def _citation(n: int, s: Scored, data: IndexData) -> Citation:
+def _citation(n: int, s: Scored, data: IndexData, combination: Combination | None) -> Citation:
     sentence = data.sentences[s.index]
     doc = data.documents[sentence.doc_id]
-    answer = (sentence.start + s.answer[0], sentence.start + s.answer[1]) if s.answer else (None, None)
+    short = s.answer if combination is None else combination.short_answer(s)
+    answer = (sentence.start + short[0], sentence.start + short[1]) if short else (None, None)
     return Citation(n=n, doc_id=doc.doc_id, title=doc.title, date=doc.date, start=sentence.start,
                     end=sentence.end, quote=sentence.text, score=round(s.score, 4),
                     answer_start=answer[0], answer_end=answer[1])
@@ -50,14 +51,15 @@ def _reading_order(selected: list[Scored], data: IndexData) -> list[Scored]:
 
 
 def assemble(question: Question, selected: list[Scored], hits: list[Hit], data: IndexData,
-             signals: dict[str, float], config: AbstainConfig) -> Answer:
-    """Abstain when the model finds the evidence too weak (or there is none)."""
+             signals: dict[str, float], config: AbstainConfig, combination: Combination | None = None) -> Answer:
+    """Abstain when the model finds the evidence too weak (or there is none). The short answer
+    inside a citation is the reader's (when it is loaded and confident), else the pattern's."""
     confidence = 1.0 - probability_unanswerable(signals, config) if selected else 0.0
     if not selected or config.abstains(signals):
         return Answer(question=question.text, lang=question.lang, abstained=True,
                       text=no_answer_text(question.lang), related=_related(hits, data),
                       notices=question.notices, confidence=confidence, signals=signals)
-    citations = tuple(_citation(n, s, data) for n, s in enumerate(_reading_order(selected, data), start=1))
+    citations = tuple(_citation(n, s, data, combination) for n, s in enumerate(_reading_order(selected, data), start=1))
     text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
     return Answer(question=question.text, lang=question.lang, abstained=False, text=text,
                   citations=citations, notices=question.notices, confidence=confidence, signals=signals)

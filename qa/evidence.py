@@ -1,14 +1,15 @@
 """Score the sentences of the best passages against the question and pick the evidence.
 
-A sentence's score mixes its embedding similarity to the question, the share of the
-question's (IDF-weighted) terms it contains, the rank of its passage, and whether it holds
-the kind of thing asked for (a number for "how many", a date for "when"...)."""
+A sentence's score is the learned ranker's probability that it holds the answer (qa.ranker),
+from its embedding similarity to the question, the share of the question's (IDF-weighted)
+terms it contains, its passage's fused score and rank, whether it holds the kind of thing asked
+for (a number for "how many", a date for "when"...), and its neighbours' similarity."""
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -16,6 +17,8 @@ from index import IndexData
 from index.analyzer import STOP_WORDS, analyze, analyze_query, fold
 from qa.abstain import signals
 from qa.question import Kind, Question
+from qa.ranker import RankerModel, candidate_features
+from qa.reader import Reading
 from qa.short_answer import find_short_answer
 
 __all__ = ["EvidenceConfig", "Scored", "SentenceScorer"]
@@ -47,28 +50,25 @@ def _idf(term_sets: list[set[str]]) -> dict[str, float]:
 @dataclass(frozen=True)
 class EvidenceConfig:
     passages: int = 6          # top passages whose sentences are candidates
-    weight_dense: float = 1.0
-    weight_lexical: float = 0.35
-    weight_passage: float = 0.08
-    weight_kind: float = 0.05
-    heading_penalty: float = 0.1  # lines without closing punctuation (headings, captions, list items)
     max_sentences: int = 3
-    margin: float = 0.04       # extra sentences must score within this of the best
     duplicate_cosine: float = 0.93
     min_chars: int = 25        # shorter sentences (headings, credits) are context, not evidence
-    multi_margin: float = 0.2   # how far a sentence may trail when it gives another figure for
-                                # the same thing asked "how many" about
+    multi_margin: float = 0.25  # how far (in probability) a sentence may trail when it gives
+                                # another figure for the same thing asked "how many" about
+    ranker: RankerModel = field(default_factory=RankerModel.shipped)
 
 
 @dataclass(frozen=True)
 class Scored:
     index: int                 # row in IndexData.sentences
-    score: float
+    score: float               # the ranker's probability that the sentence holds the answer
     dense: float
     lexical: float
-    passage: float
+    passage: float             # the passage's fused score minus the best passage's
     answer: tuple[int, int] | None  # short answer, offsets relative to the sentence
     heading: bool = False      # no closing punctuation: a heading, caption or list item
+    features: tuple[float, ...] = ()
+    reading: Reading | None = None  # the reader's view, for the few best candidates it read
 
 
 class SentenceScorer:
@@ -81,6 +81,7 @@ class SentenceScorer:
         self._sentence_lang = [langs[s.doc_id] for s in data.sentences]
         self._terms = [set(analyze(s.text, lang)) for s, lang in zip(data.sentences, self._sentence_lang)]
         self._prefixes = [set(cognate_prefixes(s.text)) for s in data.sentences]
+        self._corpus_prefixes = set().union(*self._prefixes)
         self._idf = _idf(self._terms + self._prefixes)
         self._default_idf = math.log(1 + len(self._terms))
         self._langs = tuple(sorted(set(langs.values())))
@@ -104,43 +105,66 @@ class SentenceScorer:
         weights = [self._idf.get(t, self._default_idf) for t in terms]
         return sum(w for t, w in zip(terms, weights) if t in present) / sum(weights)
 
+    def _neighbour(self, i: int, dense: float, query_vector: np.ndarray) -> float:
+        sentences, doc = self._data.sentences, self._data.sentences[i].doc_id
+        around = [j for j in (i - 1, i + 1) if 0 <= j < len(sentences) and sentences[j].doc_id == doc]
+        if not around:
+            return 0.0
+        return max(float(self._data.sentence_vectors[j] @ query_vector) for j in around) - dense
+
+    def has_content(self, question: Question) -> bool:
+        """Whether the question holds a word that is not a stop word ("a", "the", "[a]" do not)."""
+        return bool(analyze_query(question.text, self._langs))
+
+    def rescore(self, scored: list[Scored], ranker: RankerModel) -> list[Scored]:
+        """The same candidates scored by another ranker, best first."""
+        rescored = [replace(s, score=ranker.probability(s.features)) for s in scored]
+        return sorted(rescored, key=lambda s: (-s.score, s.index))
+
     def score(self, question: Question, query_vector: np.ndarray, rows: np.ndarray,
               fused: np.ndarray) -> list[Scored]:
         """Candidate sentences of the top passages, best first."""
         cfg = self.config
-        top = rows[: cfg.passages]
-        best_fused = float(fused[0]) if len(fused) else 1.0
-        passage_of: dict[int, float] = {}
-        for rank, row in enumerate(top):
+        passage_of: dict[int, tuple[int, float]] = {}
+        for rank, row in enumerate(rows[: cfg.passages]):
             for i in self._by_chunk[int(row)]:
-                passage_of.setdefault(i, float(fused[rank]) / best_fused)
+                passage_of.setdefault(i, (rank, float(fused[rank] - fused[0])))
         query_terms = analyze_query(question.text, self._langs)
         query_prefixes = cognate_prefixes(question.text)
-        found = []
-        for i, passage in passage_of.items():
+        raw = []
+        for i, (rank, gap) in passage_of.items():
             sentence = self._data.sentences[i]
             if len(sentence.text) < cfg.min_chars or sentence.text.rstrip("»”\"' ").endswith("?"):
                 continue
             dense = float(self._data.sentence_vectors[i] @ query_vector)
             lexical = self._lexical(question, query_terms, query_prefixes, i)
             answer = find_short_answer(sentence.text, question.kind, question.text)
-            kind = 1.0 if answer is not None and question.kind != Kind.OTHER else 0.0
             heading = not sentence.text.rstrip().endswith(_CLOSING)
-            total = (cfg.weight_dense * dense + cfg.weight_lexical * lexical
-                     + cfg.weight_passage * passage + cfg.weight_kind * kind - cfg.heading_penalty * heading)
-            found.append(Scored(i, total, dense, lexical, passage, answer, heading))
+            raw.append((i, rank, gap, dense, lexical, answer, heading))
+        best_dense = max((r[3] for r in raw), default=0.0)
+        best_lexical = max((r[4] for r in raw), default=0.0)
+        typed = question.kind != Kind.OTHER
+        found = []
+        for i, rank, gap, dense, lexical, answer, heading in raw:
+            features = candidate_features(
+                dense, best_dense, lexical, best_lexical, gap, rank, typed and answer is not None, typed, heading,
+                self._sentence_lang[i] != question.lang, len(self._data.sentences[i].text),
+                self._neighbour(i, dense, query_vector))
+            found.append(Scored(i, cfg.ranker.probability(features), dense, lexical, gap, answer, heading, features))
         return sorted(found, key=lambda s: (-s.score, s.index))
 
-    def select(self, question: Question, scored: list[Scored]) -> list[Scored]:
-        """The best sentence, plus up to two more close to it that add something new:
-        preferably from other articles, which is how disagreeing figures get shown."""
+    def select(self, question: Question, scored: list[Scored], ranker: RankerModel | None = None) -> list[Scored]:
+        """The best sentence, plus up to two more that the ranker finds nearly as likely and
+        that add something new: preferably from other articles, which is how disagreeing
+        figures get shown (for "how many", another figure for the same thing may trail more)."""
         if not scored:
             return []
-        cfg = self.config
+        cfg, ranker = self.config, ranker or self.config.ranker
         best = scored[0].score
+        floor = max(ranker.floor, best - ranker.margin)
         counting = question.kind == Kind.HOW_MANY
-        close = [s for s in scored[1:] if not s.heading and s.score >= best - cfg.margin
-                 or (counting and not s.heading and s.score >= best - cfg.multi_margin and self._another_figure(scored[0], s))]
+        close = [s for s in scored[1:] if not s.heading and (s.score >= floor or (
+            counting and s.score >= best - cfg.multi_margin and self._another_figure(scored[0], s)))]
         chosen = [scored[0]]
         close.sort(key=lambda s: (self._same_doc(s, chosen), -s.score))
         for cand in close:
@@ -172,7 +196,11 @@ class SentenceScorer:
         """What the abstention model reads (see qa.abstain)."""
         top = scored[:3]
         best_doc = self._data.sentences[scored[0].index].doc_id if scored else None
+        asked = cognate_prefixes(question.text)
+        unseen = sum(p not in self._corpus_prefixes for p in asked)
         return signals(
+            unseen=unseen, coverage=1.0 - unseen / len(asked) if asked else 1.0,
+            best_prob=scored[0].score if scored else 0.0,
             best_dense=max((s.dense for s in scored), default=0.0),
             all_dense=self._data.sentence_vectors @ query_vector,
             lexical=max((s.lexical for s in top), default=0.0),

@@ -15,12 +15,14 @@ import numpy as np
 from index import BuildConfig, Document, Embedder, IndexData, IndexNotReady, build_index, load_index, resolve_model
 from qa.abstain import AbstainConfig
 from qa.answer import assemble
-from qa.evidence import EvidenceConfig, SentenceScorer
+from qa.evidence import EvidenceConfig, Scored, SentenceScorer
 from qa.question import Question, prepare_question
-from qa.retrieval import RetrievalConfig, Retriever
+from qa.reader import Reader
+from qa.reading import Combination, reader_signals
+from qa.retrieval import Ranked, RetrievalConfig, Retriever
 from qa.types import Answer, Filters, Hit, Mode
 
-__all__ = ["QAConfig", "Pipeline", "DEFAULT_INDEX_DIR"]
+__all__ = ["QAConfig", "Pipeline", "Candidates", "DEFAULT_INDEX_DIR"]
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +37,30 @@ class QAConfig:
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
     evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
     abstain: AbstainConfig = field(default_factory=AbstainConfig.shipped)
+    abstain_reader: AbstainConfig = field(default_factory=lambda: AbstainConfig.shipped(reader=True))
+    use_reader: bool = True     # read the best candidates with the trained reader, when it ships
+
+
+@dataclass(frozen=True)
+class Candidates:
+    question: Question
+    ranked: Ranked
+    scored: list[Scored]
+    signals: dict[str, float]
+    timings: dict[str, float]
+    vector: np.ndarray
 
 
 class Pipeline:
-    def __init__(self, data: IndexData, embedder: Embedder, config: QAConfig | None = None) -> None:
+    def __init__(self, data: IndexData, embedder: Embedder, config: QAConfig | None = None,
+                 reader: Reader | None = None) -> None:
         self.data = data
         self.embedder = embedder
         self.config = config or QAConfig()
+        self._reader = reader
+        self.reader = reader if self.config.use_reader else None
+        self.combination = Combination(**self.reader.spec.combination) if self.reader is not None else None
+        self.abstain = self.config.abstain_reader if self.reader is not None else self.config.abstain
         self.retriever = Retriever(data, self.config.retrieval)
         self.scorer = SentenceScorer(data, self.config.evidence)
         self._lock = threading.Lock()
@@ -49,14 +68,16 @@ class Pipeline:
 
     @classmethod
     def load(cls, index_dir: Path = DEFAULT_INDEX_DIR, config: QAConfig | None = None,
-             check_seeds: bool = True, embedder: Embedder | None = None) -> Pipeline:
+             check_seeds: bool = True, embedder: Embedder | None = None, reader: Reader | None = None) -> Pipeline:
         """Load the index and its model; raises `IndexNotReady` (or `StaleIndex`) with the fix."""
         data = load_index(index_dir)
         if check_seeds:
             data.manifest.check_seeds(Path(data.manifest.seeds_dir))
         embedder = embedder or Embedder(resolve_model(data.manifest.model_id))
         data.manifest.check_model(embedder.spec.model_id, embedder.spec.fingerprint, embedder.dimension)
-        return cls(data, embedder, config)
+        if reader is None and (config is None or config.use_reader):
+            reader = Reader.shipped(embedder.spec.path, embedder.spec.fingerprint)
+        return cls(data, embedder, config, reader)
 
     @classmethod
     def for_corpus(cls, seeds_dir: Path, index_dir: Path, config: QAConfig | None = None,
@@ -74,8 +95,8 @@ class Pipeline:
         return cls.load(index_dir, config, embedder=embedder)
 
     def with_config(self, config: QAConfig) -> Pipeline:
-        """The same index and model with other settings (for comparing variants)."""
-        return Pipeline(self.data, self.embedder, config)
+        """The same index and models with other settings (for comparing variants)."""
+        return Pipeline(self.data, self.embedder, config, self._reader)
 
     @property
     def documents(self) -> dict[str, Document]:
@@ -122,19 +143,45 @@ class Pipeline:
         _, ranked = self._rank(prepared, mode or self.config.mode, filters, {})
         return self.retriever.hits(ranked, k)
 
-    def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
-            mode: Mode | None = None) -> Answer:
-        """Answer with verbatim evidence sentences and citations, or abstain."""
-        started = time.perf_counter()
+    def candidates(self, question: str, filters: Filters | None = None, mode: Mode | None = None) -> Candidates:
+        """Every candidate evidence sentence, scored, with the abstention signals: what `ask`
+        decides from (training and inspection use it too)."""
         timings: dict[str, float] = {}
         prepared = self._fit(prepare_question(question))
         vector, ranked = self._rank(prepared, mode or self.config.mode, filters, timings)
         scoring = time.perf_counter()
         scored = self.scorer.score(prepared, vector, ranked.rows, ranked.fused)
-        hits = self.retriever.hits(ranked, k or self.config.k)
-        signals = self.scorer.signals(prepared, scored, vector)
-        selected = self.scorer.select(prepared, scored)
-        answer = assemble(prepared, selected, hits, self.data, signals, self.config.abstain)
+        if self.reader is not None and self.combination is not None:
+            scored = self.reread(prepared, scored)
+        signals = self.signals(prepared, scored, vector)
         timings["sentences"] = (time.perf_counter() - scoring) * 1000
+        return Candidates(prepared, ranked, scored, signals, timings, vector)
+
+    def reread(self, question: Question, scored: list[Scored], combination: Combination | None = None,
+               readings: list | None = None) -> list[Scored]:
+        """The best candidates re-scored with the reader's view (`readings` given: reuse them)."""
+        combination = combination or self.combination
+        top = scored[: combination.read_top]
+        if readings is None:
+            with self._lock:
+                readings = self.reader.read(question.text, [self.data.sentences[s.index].text for s in top])
+        return combination.apply(scored, readings, self.config.evidence.ranker)
+
+    def signals(self, question: Question, scored: list[Scored], vector: np.ndarray) -> dict[str, float]:
+        found = self.scorer.signals(question, scored, vector)
+        return {**found, **reader_signals(scored)} if any(s.reading is not None for s in scored) else found
+
+    def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
+            mode: Mode | None = None) -> Answer:
+        """Answer with verbatim evidence sentences and citations, or abstain."""
+        started = time.perf_counter()
+        found = self.candidates(question, filters, mode)
+        prepared, ranked, scored, signals, timings = found.question, found.ranked, found.scored, found.signals, found.timings
+        scoring = time.perf_counter()
+        hits = self.retriever.hits(ranked, k or self.config.k)
+        ranker = self.combination.selection(self.config.evidence.ranker) if self.combination else None
+        selected = self.scorer.select(prepared, scored, ranker) if self.scorer.has_content(prepared) else []
+        answer = assemble(prepared, selected, hits, self.data, signals, self.abstain, self.combination)
+        timings["sentences"] += (time.perf_counter() - scoring) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
         return replace(answer, timings_ms={k: round(v, 2) for k, v in timings.items()})

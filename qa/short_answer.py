@@ -11,7 +11,7 @@ import re
 from index.analyzer import fold
 from qa.question import Kind
 
-__all__ = ["find_short_answer"]
+__all__ = ["find_short_answer", "candidate_pattern"]
 
 _MONTHS = (r"janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|"
            r"décembre|decembre|january|february|march|april|may|june|july|august|september|october|"
@@ -40,6 +40,11 @@ _PATTERNS = {
                            r"[A-ZÀ-Þ][\w’'-]+(?:[\s-][A-ZÀ-Þ][\w’'-]+)*"),
 }
 _STEM = 5
+
+
+def candidate_pattern(kind: Kind) -> re.Pattern[str]:
+    """What a short answer of `kind` looks like (a number with its unit, a date, a name...)."""
+    return _PATTERNS[kind]
 
 
 def _stems(text: str) -> set[str]:

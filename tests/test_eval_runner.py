@@ -58,12 +58,14 @@ def test_calibration_separates_what_it_can(pipeline):
     questions = load_questions(DEFAULT_QUESTIONS)
     sample = [q for q in questions if q.type == "fact"][:30] + [q for q in questions if q.type == "noise"]
     from eval.runner import Variant, never_abstain
+    from qa.abstain import FEATURES
 
     results = run_variant(pipeline, sample, Variant("probe", never_abstain(pipeline.config)), progress=False)
-    fitted = fit_abstention(results)
-    assert len(fitted.weights) == 5 and 0.0 < fitted.threshold < 1.0
+    fitted = fit_abstention([r.signals for r in results], [not r.answerable for r in results], max_false=0.2)
+    assert len(fitted.weights) == len(FEATURES) and 0.0 < fitted.threshold < 1.0
     assert fitted.evidence["questions"] == len(sample)
-    assert fitted.evidence["loo_f1"] > 0.3, "questions about excluded noise are told apart from facts"
+    assert fitted.evidence["oof_f1"] > 0.3, "questions about excluded noise are told apart from facts"
+    assert fitted.evidence["oof_false_abstention"] <= 0.2
 
 
 def test_bad_question_files_get_one_clear_sentence(tmp_path):

@@ -75,6 +75,12 @@ def test_questions_about_excluded_noise_abstain_in_the_question_language(pipelin
     _check_offsets(pipeline, answer)
 
 
+@pytest.mark.parametrize("question", ["a", "the", "[a]", "Qui ?", "What is it?"])
+def test_questions_without_content_words_abstain(pipeline, question):
+    answer = pipeline.ask(question)
+    assert answer.abstained and answer.citations == ()
+
+
 def test_search_returns_ranked_passages_with_exact_offsets(pipeline):
     hits = pipeline.search("John Kirby conteneurs", k=4)
     assert [h.rank for h in hits] == [1, 2, 3, 4]
