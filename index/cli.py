@@ -67,6 +67,7 @@ def _info(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("bm25s").setLevel(logging.WARNING)
+    logging.getLogger("index.documents").setLevel(logging.ERROR)  # skipped files are printed below
     args = _parser().parse_args(argv)
     try:
         return _build(args) if args.command == "build" else _info(args)

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from index.sources import ArticleError, list_articles, read_article
+
 __all__ = ["FORMAT_VERSION", "Manifest", "IndexNotReady", "StaleIndex", "library_versions", "seed_hashes"]
+
+log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 FILE = "manifest.json"
 REBUILD = "python -m index build"
+SKIPPED, UNREADABLE = "skipped", "unreadable"
 _LIBRARIES = ("sentence-transformers", "transformers", "torch", "faiss-cpu", "bm25s",
               "langchain-text-splitters", "lingua-language-detector")
 
@@ -41,8 +47,17 @@ def library_versions() -> dict[str, str]:
 
 
 def seed_hashes(folder: Path) -> dict[str, str]:
-    """sha256 of each `.txt` file's bytes, by file name."""
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.txt"))}
+    """sha256 of each article file's bytes, by file name, over the entries a build lists:
+    `SKIPPED` for those it leaves out unread (not a .txt file, a folder, a FIFO, a link outside
+    the folder...) and `UNREADABLE` for files that cannot be read now."""
+    listing = list_articles(folder)
+    found = {s.doc_id: SKIPPED for s in listing.skipped}
+    for path in listing.files:
+        try:
+            found[path.name] = hashlib.sha256(read_article(path)).hexdigest()
+        except ArticleError:
+            found[path.name] = UNREADABLE
+    return found
 
 
 @dataclass(frozen=True)
@@ -101,9 +116,13 @@ class Manifest:
         """Raise `StaleIndex` when the articles on disk differ from those indexed."""
         if not folder.is_dir():
             return
-        now = seed_hashes(folder)
-        then = {**self.sha256_by_doc(), **{d: "skipped" for d in self.skipped}}
-        changed = sorted(d for d in now.keys() & then.keys() if then[d] not in (now[d], "skipped"))
+        try:
+            now = seed_hashes(folder)
+        except OSError as err:
+            log.warning("cannot check whether the articles in %s changed: %s", folder, err.strerror)
+            return
+        then = {**self.sha256_by_doc(), **{d: SKIPPED for d in self.skipped}}
+        changed = sorted(d for d in now.keys() & then.keys() if then[d] not in (now[d], SKIPPED))
         added, removed = sorted(now.keys() - then.keys()), sorted(then.keys() - now.keys())
         if changed or added or removed:
             parts = [f"{label}: {', '.join(names[:3])}{'…' if len(names) > 3 else ''}"

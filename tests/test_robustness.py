@@ -1,0 +1,165 @@
+"""Issue 10: nothing a user or a disk can do breaks the index.
+
+One test per reported case, each injecting the fault the way the report describes it (`D` a
+seeds folder, `I` an index folder: here `seeds_copy` and `index_copy`, copies of the real seeds
+and of the session's real index), and checking that it ends in one clear sentence and a usable
+index."""
+
+from __future__ import annotations
+
+import codecs
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from index import BuildConfig, BuildReport, Embedder, build_index
+from index.documents import ArticleError, read_corpus, read_document
+
+ROOT = Path(__file__).resolve().parents[1]
+ENGLISH = (
+    "North Korea ships artillery shells to Russia\n\n"
+    "North Korea has shipped artillery shells to Russia by rail, US officials said on Tuesday. "
+    "Analysts expect more deliveries before winter.\n"
+)
+QUESTION = "Combien de conteneurs la Corée du Nord a-t-elle envoyés à la Russie ?"
+T = TypeVar("T")
+
+
+def build(seeds: Path, index_dir: Path, embedder: Embedder) -> BuildReport:
+    return build_index(BuildConfig(seeds_dir=seeds, index_dir=index_dir, progress=False), embedder=embedder)
+
+
+def within(seconds: float, work: Callable[[], T]) -> T:
+    """`work()`, failing the test (instead of hanging it) when it takes longer than `seconds`."""
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as err:  # handed to the test below  # noqa: BLE001
+            outcome["error"] = err
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), f"still running after {seconds} s: it hangs"
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["value"]  # type: ignore[return-value]
+
+
+def cli(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=600)
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], code: int = 2) -> str:
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+def answers(index_dir: Path, embedder: Embedder) -> None:
+    """What `qa ask` and `python -m ui` do first: load the index, checking the articles, then ask."""
+    from qa import Pipeline
+
+    answer = Pipeline.load(index_dir, embedder=embedder).ask(QUESTION)
+    assert not answer.abstained and "1 000 conteneurs" in answer.text
+
+
+# --- 1. a skipped entry breaks every later query -------------------------------------------------
+
+
+@pytest.mark.parametrize("fault", ["dangling link", "folder", "unreadable file"])
+def test_1_a_skipped_entry_never_reaches_the_query_path(fault: str, index_copy: Path, seeds_copy: Path,
+                                                        embedder: Embedder) -> None:
+    entry = seeds_copy / "zz.txt"
+    if fault == "dangling link":  # ln -s /nonexistent/x.txt D/zz.txt
+        entry.symlink_to("/nonexistent/x.txt")
+        reason = "zz.txt is a link to /nonexistent/x.txt, which does not exist; remove the link or restore the file."
+    elif fault == "folder":  # mkdir D/dir.txt
+        entry.mkdir()
+        reason = "zz.txt is a folder, not a regular file; only plain .txt files can be indexed."
+    else:  # chmod 000 D/zz.txt
+        entry.write_text(ENGLISH, encoding="utf-8")
+        entry.chmod(0)
+        if os.access(entry, os.R_OK):
+            pytest.skip("running as root, which reads a chmod 000 file anyway: the fault cannot be injected")
+        reason = "zz.txt cannot be read (Permission denied); check that it exists and is readable."
+    report = build(seeds_copy, index_copy, embedder)
+    assert [(s.doc_id, s.reason) for s in report.skipped] == [("zz.txt", reason)]
+    answers(index_copy, embedder)
+
+
+def test_1_qa_ask_answers_after_a_build_that_skipped_a_dangling_link(index_copy: Path, seeds_copy: Path,
+                                                                     embedder: Embedder) -> None:
+    """The report's reproduction, end to end through the command line."""
+    (seeds_copy / "zz.txt").symlink_to("/nonexistent/x.txt")
+    build(seeds_copy, index_copy, embedder)
+    result = cli("qa", "ask", QUESTION, "--index-dir", str(index_copy))
+    assert result.returncode == 0, result.stderr
+    assert "1 000 conteneurs" in result.stdout and "Traceback" not in result.stderr
+
+
+# --- 2. a FIFO makes the build hang ----------------------------------------------------------------
+
+
+def test_2_a_fifo_is_refused_before_it_is_opened(index_copy: Path, seeds_copy: Path, embedder: Embedder) -> None:
+    fifo = seeds_copy / "zz.txt"
+    os.mkfifo(fifo)  # mkfifo D/zz.txt: nothing ever writes to it
+    with pytest.raises(ArticleError, match=r"^zz\.txt is a named pipe \(FIFO\), not a regular file"):
+        within(30, lambda: read_document(fifo))
+    report = within(120, lambda: build(seeds_copy, index_copy, embedder))
+    assert [s.doc_id for s in report.skipped] == ["zz.txt"]
+    assert report.skipped[0].reason.startswith("zz.txt is a named pipe (FIFO), not a regular file")
+    within(120, lambda: answers(index_copy, embedder))
+
+
+# --- 8. smaller ones: the articles folder --------------------------------------------------------
+
+
+def test_8_utf16_is_read_as_text_not_called_binary(tmp_path: Path) -> None:
+    (tmp_path / "bom.txt").write_bytes(ENGLISH.encode("utf-16"))  # what Notepad's "Unicode" writes
+    (tmp_path / "bom_be.txt").write_bytes(codecs.BOM_UTF16_BE + ENGLISH.replace("Russia", "Moscow").encode("utf-16-be"))
+    (tmp_path / "no_bom.txt").write_bytes(ENGLISH.replace("Russia", "Minsk").encode("utf-16-le"))
+    corpus = read_corpus(tmp_path)
+    assert [d.doc_id for d in corpus.documents] == ["bom.txt", "bom_be.txt"]
+    doc = corpus.documents[0]
+    assert doc.text == ENGLISH and doc.lang == "en"
+    assert all(doc.text[s.start:s.end] == doc.span_text(s) for s in doc.body)
+    (skipped,) = corpus.skipped
+    assert skipped.reason == "no_bom.txt looks like UTF-16 text without a byte-order mark; re-save it as UTF-8 text."
+
+
+def test_8_other_extensions_are_named_and_upper_case_txt_is_read(tmp_path: Path) -> None:
+    (tmp_path / "LOUD.TXT").write_text(ENGLISH, encoding="utf-8")
+    (tmp_path / "notes.md").write_text(ENGLISH.replace("Russia", "Iran"), encoding="utf-8")
+    (tmp_path / ".hidden.txt.swp").write_bytes(b"\x00editor state")  # hidden: passed over silently
+    corpus = read_corpus(tmp_path)
+    assert [d.doc_id for d in corpus.documents] == ["LOUD.TXT"]
+    assert [(s.doc_id, s.reason) for s in corpus.skipped] == [
+        ("notes.md", "notes.md is not a .txt file; rename it to end in .txt if it is an article.")]
+
+
+def test_8_a_link_to_a_file_outside_the_folder_is_not_followed(tmp_path: Path) -> None:
+    folder, outside = tmp_path / "D", tmp_path / "private.txt"
+    folder.mkdir()
+    outside.write_text(ENGLISH, encoding="utf-8")
+    (folder / "a.txt").write_text(ENGLISH.replace("Russia", "Belarus"), encoding="utf-8")
+    (folder / "leak.txt").symlink_to(outside)
+    (folder / "same.txt").symlink_to(folder / "a.txt")  # inside the folder: read (and found a duplicate)
+    corpus = read_corpus(folder)
+    assert [d.doc_id for d in corpus.documents] == ["a.txt"]
+    assert [(s.doc_id, s.reason) for s in corpus.skipped] == [
+        ("leak.txt", f"leak.txt is a link to {outside}, outside {folder}; copy the article into the folder "
+                     "instead of linking to it."),
+        ("same.txt", "same.txt duplicates a.txt; it was left out (remove one of the two).")]
