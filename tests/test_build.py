@@ -275,7 +275,8 @@ def test_other_format_version_is_refused(index_copy: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8").replace(f'"format_version": {FORMAT_VERSION}', '"format_version": 99'),
                     encoding="utf-8")
     with pytest.raises(IndexNotReady, match=rf"format 99, this version reads format {FORMAT_VERSION}; "
-                                            r"rebuild it with `python -m index build`"):
+                                            rf"rebuild it with `python -m index build --index-dir "
+                                            rf"{re.escape(str(index_copy))}`\.$"):
         load_index(index_copy)
 
 
@@ -283,10 +284,12 @@ def test_damaged_or_inconsistent_index_is_refused(index_copy: Path) -> None:
     manifest = json.loads((index_copy / "manifest.json").read_text(encoding="utf-8"))
     manifest["counts"]["chunks"] += 1
     (index_copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    with pytest.raises(IndexNotReady, match=r"inconsistent.*python -m index build"):
+    with pytest.raises(IndexNotReady, match=r"damaged \(faiss\.index, chunks\.jsonl and the manifest count "
+                                            r"different passages\); rebuild it with `python -m index build"):
         load_index(index_copy)
     (index_copy / "faiss.index").unlink()
-    with pytest.raises(IndexNotReady, match=r"damaged.*python -m index build"):
+    with pytest.raises(IndexNotReady, match=r"damaged \(faiss\.index is missing\); rebuild it with "
+                                            r"`python -m index build"):
         load_index(index_copy)
 
 

@@ -8,7 +8,10 @@ index."""
 from __future__ import annotations
 
 import codecs
+import hashlib
+import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -16,12 +19,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 import pytest
 
-from index import BuildConfig, BuildReport, Embedder, build_index
+import index.integrity
+from index import BuildConfig, BuildReport, Embedder, IndexDamaged, build_index, load_index
 from index.documents import ArticleError, read_corpus, read_document
 
 ROOT = Path(__file__).resolve().parents[1]
+SEEDS_DIR = ROOT / "seeds"
 ENGLISH = (
     "North Korea ships artillery shells to Russia\n\n"
     "North Korea has shipped artillery shells to Russia by rail, US officials said on Tuesday. "
@@ -163,3 +169,137 @@ def test_8_a_link_to_a_file_outside_the_folder_is_not_followed(tmp_path: Path) -
         ("leak.txt", f"leak.txt is a link to {outside}, outside {folder}; copy the article into the folder "
                      "instead of linking to it."),
         ("same.txt", "same.txt duplicates a.txt; it was left out (remove one of the two).")]
+
+
+# --- 3, 4, 5. a damaged index: named on load, repaired by the build -------------------------------
+
+
+class QuickVectors:
+    """Stands in for the model where a test only needs the build to run through (a repaired
+    index is rebuilt from scratch): same spec as the real model, random unit vectors."""
+
+    def __init__(self, real: Embedder) -> None:
+        self.spec, self.dimension, self.prompts = real.spec, real.dimension, real.prompts
+
+    def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        vectors = np.random.default_rng(len(texts)).standard_normal((len(texts), self.dimension))
+        return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+
+def damaged_message(index_dir: Path, detail: str) -> str:
+    return (f"The index in {index_dir} is damaged ({detail}); rebuild it with "
+            f"`python -m index build --index-dir {index_dir}`.")
+
+
+def refused(index_dir: Path, embedder: Embedder) -> str:
+    """The one sentence `qa ask` and `python -m ui` stop with (they load the index the same way)."""
+    from qa import Pipeline
+
+    with pytest.raises(IndexDamaged) as caught:
+        Pipeline.load(index_dir, embedder=embedder)
+    return str(caught.value)
+
+
+def recorded_size(index_dir: Path, name: str) -> int:
+    return json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))["files"][name]["size"]
+
+
+def test_3_an_emptied_vector_file_is_named_and_index_build_repairs_it(index_copy: Path, embedder: Embedder) -> None:
+    size = recorded_size(index_copy, "sentences.npy")
+    (index_copy / "sentences.npy").write_bytes(b"")  # : > I/sentences.npy
+    assert refused(index_copy, embedder) == damaged_message(
+        index_copy, f"sentences.npy is 0 bytes, the manifest recorded {size:,}")
+    result = cli("index", "build", "--index-dir", str(index_copy), "--quiet")  # the fix the message names
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        f"note: The index in {index_copy} is damaged (sentences.npy is 0 bytes, the manifest recorded {size:,}); "
+        "every article is indexed again from scratch."]
+    answers(index_copy, embedder)
+
+
+@pytest.mark.parametrize("name", ["bm25/data.csc.index.npy", "bm25/indices.csc.index.npy",
+                                  "bm25/indptr.csc.index.npy"])
+def test_3_an_emptied_bm25_file_is_named_and_the_build_repairs_it(name: str, index_copy: Path,
+                                                                  embedder: Embedder) -> None:
+    size = recorded_size(index_copy, name)
+    (index_copy / name).write_bytes(b"")  # : > I/bm25/*.npy
+    assert refused(index_copy, embedder) == damaged_message(index_copy, f"{name} is 0 bytes, the manifest "
+                                                                        f"recorded {size:,}")
+    report = build(SEEDS_DIR, index_copy, QuickVectors(embedder))  # type: ignore[arg-type]
+    assert report.notes == (f"The index in {index_copy} is damaged ({name} is 0 bytes, the manifest recorded "
+                            f"{size:,}); every article is indexed again from scratch.",)
+    assert report.embedded == report.chunks and report.kept == ()
+    assert load_index(index_copy).lexical.scores("Shoigu").any()
+
+
+def test_4_an_emptied_documents_file_is_named_not_a_key_error(index_copy: Path, embedder: Embedder) -> None:
+    size = recorded_size(index_copy, "documents.jsonl")
+    (index_copy / "documents.jsonl").write_bytes(b"")  # : > I/documents.jsonl
+    assert refused(index_copy, embedder) == damaged_message(
+        index_copy, f"documents.jsonl is 0 bytes, the manifest recorded {size:,}")
+    report = build(SEEDS_DIR, index_copy, QuickVectors(embedder))  # type: ignore[arg-type]
+    assert report.notes and report.notes[0].startswith(f"The index in {index_copy} is damaged (documents.jsonl")
+    assert len(load_index(index_copy).documents) == 5
+
+
+def rewrite_with_checksum(index_dir: Path, name: str, data: bytes) -> None:
+    """Replace a file *and* its manifest entry: damage no checksum can see (as in a big file,
+    whose content is only hashed by `verify`)."""
+    (index_dir / name).write_bytes(data)
+    path = index_dir / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["files"][name] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+
+
+def test_4_a_documents_file_that_does_not_match_the_chunks_is_damaged(index_copy: Path,
+                                                                      embedder: Embedder) -> None:
+    lines = (index_copy / "documents.jsonl").read_bytes().splitlines(keepends=True)
+    rewrite_with_checksum(index_copy, "documents.jsonl", b"".join(lines[1:]))  # one article fewer
+    assert refused(index_copy, embedder) == damaged_message(
+        index_copy, "documents.jsonl does not hold the articles the manifest lists")
+    rows = [json.loads(line) for line in lines]
+    rows[0]["text"] = rows[0]["text"].replace("Corée", "Cor\u00e9e ")  # the same articles, shifted text
+    rewrite_with_checksum(index_copy, "documents.jsonl",
+                          b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in rows))
+    assert refused(index_copy, embedder) == damaged_message(
+        index_copy, f"chunks.jsonl does not match the text of {rows[0]['doc_id']} in documents.jsonl")
+
+
+def overwrite(path: Path, seed: int, count: int = 64) -> None:
+    """`count` random bytes in the middle of `path`, its size unchanged."""
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + count] = np.random.default_rng(seed).bytes(count)
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("name", ["bm25/indices.csc.index.npy", "bm25/data.csc.index.npy"])
+def test_5_random_bytes_are_caught_on_load(name: str, index_copy: Path, embedder: Embedder) -> None:
+    overwrite(index_copy / name, seed=5)
+    assert refused(index_copy, embedder) == damaged_message(
+        index_copy, f"the content of {name} differs from what was written")
+
+
+def test_5_random_bytes_in_a_big_file_are_caught_by_verify_and_the_build(
+        index_copy: Path, seed_index: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files over SMALL_FILE_BYTES only have their size checked on load; here every file counts
+    as big. Broken BM25 indices are still refused on load (they would raise IndexError at query
+    time); altered floats load, and `index verify` and the build catch them."""
+    intact = cli("index", "verify", "--index-dir", str(index_copy))
+    assert intact.returncode == 0 and intact.stdout.startswith(f"index {index_copy} is intact: its 10 files")
+    monkeypatch.setattr(index.integrity, "SMALL_FILE_BYTES", 0)
+    overwrite(index_copy / "bm25/indices.csc.index.npy", seed=5)
+    with pytest.raises(IndexDamaged, match=r"\(the BM25 index \(bm25/\) cannot be read: its arrays do not fit "
+                                           r"together\)"):
+        load_index(index_copy)
+    shutil.copy(seed_index / "bm25/indices.csc.index.npy", index_copy / "bm25/indices.csc.index.npy")
+    overwrite(index_copy / "bm25/data.csc.index.npy", seed=5)
+    load_index(index_copy)
+    line = one_line_error(cli("index", "verify", "--index-dir", str(index_copy)), code=1)
+    assert line == "error: " + damaged_message(
+        index_copy, "the content of bm25/data.csc.index.npy differs from what was written")
+    report = build(SEEDS_DIR, index_copy, QuickVectors(embedder))  # type: ignore[arg-type]
+    assert report.notes and "bm25/data.csc.index.npy" in report.notes[0]
+    assert cli("index", "verify", "--index-dir", str(index_copy)).returncode == 0
