@@ -53,9 +53,9 @@ class Pipeline:
         """Load the index and its model; raises `IndexNotReady` (or `StaleIndex`) with the fix."""
         data = load_index(index_dir)
         if check_seeds:
-            data.manifest.check_seeds(Path(data.manifest.seeds_dir))
+            data.manifest.check_seeds(Path(data.manifest.seeds_dir), index_dir)
         embedder = embedder or Embedder(resolve_model(data.manifest.model_id))
-        data.manifest.check_model(embedder.spec.model_id, embedder.spec.fingerprint, embedder.dimension)
+        data.manifest.check_model(embedder.spec.model_id, embedder.spec.fingerprint, embedder.dimension, index_dir)
         return cls(data, embedder, config)
 
     @classmethod

@@ -11,6 +11,8 @@ import codecs
 import hashlib
 import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -23,7 +25,8 @@ import numpy as np
 import pytest
 
 import index.integrity
-from index import BuildConfig, BuildReport, Embedder, IndexDamaged, build_index, load_index
+from index import (BuildConfig, BuildReport, Embedder, IndexDamaged, IndexNotReady, StaleIndex, build_index,
+                   load_index)
 from index.documents import ArticleError, read_corpus, read_document
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -303,3 +306,50 @@ def test_5_random_bytes_in_a_big_file_are_caught_by_verify_and_the_build(
     report = build(SEEDS_DIR, index_copy, QuickVectors(embedder))  # type: ignore[arg-type]
     assert report.notes and "bm25/data.csc.index.npy" in report.notes[0]
     assert cli("index", "verify", "--index-dir", str(index_copy)).returncode == 0
+
+
+# --- 8. smaller ones: fix messages name the folders they are about -------------------------------
+
+
+def command_in(message: str) -> list[str]:
+    """The arguments of the `python -m index ...` command a message names."""
+    command = re.search(r"`python -m index ([^`]+)`", message)
+    assert command, message
+    return shlex.split(command.group(1))
+
+
+def test_8_fix_messages_name_the_index_and_seeds_folders(index_copy: Path, seeds_copy: Path,
+                                                         embedder: Embedder) -> None:
+    from qa import Pipeline
+
+    build(seeds_copy, index_copy, embedder)
+    edited = sorted(seeds_copy.glob("*.txt"))[0]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nUne phrase de plus.\n", encoding="utf-8")
+    with pytest.raises(StaleIndex) as caught:
+        Pipeline.load(index_copy, embedder=embedder)
+    args = command_in(str(caught.value))
+    assert args == ["build", "--seeds", str(seeds_copy), "--index-dir", str(index_copy)]
+    report = build(Path(args[2]), Path(args[4]), embedder)  # run as written: this index, these articles
+    assert report.changed == (edited.name,)
+    Pipeline.load(index_copy, embedder=embedder)
+
+    manifest = load_index(index_copy).manifest
+    with pytest.raises(IndexNotReady) as caught:
+        manifest.check_model("other/model", "0" * 64, 384, index_copy)
+    assert command_in(str(caught.value)) == ["build", "--seeds", str(seeds_copy), "--index-dir", str(index_copy),
+                                             "--model", "other/model"]
+    spaced = index_copy.parent / "my index"
+    with pytest.raises(IndexNotReady) as caught:
+        load_index(spaced)
+    assert command_in(str(caught.value)) == ["build", "--index-dir", str(spaced)]
+
+
+def test_8_a_folder_that_is_not_an_index_is_never_replaced(tmp_path: Path, embedder: Embedder) -> None:
+    documents = tmp_path / "Documents"
+    documents.mkdir()
+    (documents / "thesis.odt").write_bytes(b"years of work")
+    with pytest.raises(IndexNotReady, match=rf"^{re.escape(str(documents))} is not an index folder \(it holds "
+                                            r"thesis\.odt\) and a build would replace it; pass a new or empty "
+                                            r"folder to --index-dir\.$"):
+        build(SEEDS_DIR, documents, QuickVectors(embedder))  # type: ignore[arg-type]
+    assert (documents / "thesis.odt").read_bytes() == b"years of work"
