@@ -15,7 +15,9 @@ from index.documents import Document, Skipped, read_corpus
 from index.embedder import DEFAULT_MODEL, Embedder, resolve_model
 from index.manifest import IndexMissing, IndexNotReady, Manifest
 from index.sentences import Sentence, document_sentences
-from index.storage import IndexData, check_target, load_index, staging, write_index
+from index.storage import IndexData, check_target, load_index, write_index
+from index.lock import DEFAULT_WAIT_S, build_lock
+from index.swap import recover, staging
 from index.store import FlatFaissStore
 
 __all__ = ["BuildConfig", "BuildReport", "build_index", "passage_text"]
@@ -30,6 +32,7 @@ class BuildConfig:
     model: str = DEFAULT_MODEL
     chunking: ChunkConfig = field(default_factory=ChunkConfig)
     progress: bool = True
+    lock_wait_s: float = DEFAULT_WAIT_S  # how long to wait for another build of the same folder
 
 
 @dataclass(frozen=True)
@@ -126,9 +129,16 @@ def _unchanged(docs: list[Document], chunks: dict[str, list[Chunk]], sentences: 
 
 
 def build_index(config: BuildConfig, embedder: Embedder | None = None) -> BuildReport:
-    """Build `config.index_dir` from `config.seeds_dir`, re-embedding only changed articles."""
+    """Build `config.index_dir` from `config.seeds_dir`, re-embedding only changed articles. One
+    build at a time per folder: this waits up to `config.lock_wait_s` for another to end."""
     started = time.perf_counter()
-    check_target(config.index_dir)
+    with build_lock(config.index_dir, config.lock_wait_s):
+        recover(config.index_dir, holding_lock=True)
+        check_target(config.index_dir)
+        return _build(config, embedder, started)
+
+
+def _build(config: BuildConfig, embedder: Embedder | None, started: float) -> BuildReport:
     corpus = read_corpus(config.seeds_dir)
     embedder = embedder or Embedder(resolve_model(config.model))
     previous, note = _reusable(config.index_dir, embedder, config.chunking)

@@ -13,6 +13,7 @@ from index.build import BuildConfig, build_index
 from index.chunking import ChunkConfig
 from index.documents import ArticleError
 from index.embedder import DEFAULT_MODEL
+from index.lock import DEFAULT_WAIT_S
 from index.manifest import IndexDamaged, IndexNotReady, Manifest
 from index.storage import load_index
 
@@ -31,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--chunk-size", type=int, default=ChunkConfig.size)
     build.add_argument("--chunk-overlap", type=int, default=ChunkConfig.overlap)
     build.add_argument("--quiet", action="store_true", help="no progress bar")
+    build.add_argument("--wait", type=float, default=DEFAULT_WAIT_S, metavar="SECONDS",
+                       help="how long to wait for another build of the same folder to end (default: %(default)g)")
     info = sub.add_parser("info", help="describe the index from its manifest")
     info.add_argument("--index-dir", type=Path, default=Path("var/index"))
     info.add_argument("--json", action="store_true")
@@ -41,8 +44,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _build(args: argparse.Namespace) -> int:
-    config = BuildConfig(args.seeds, args.index_dir, args.model,
-                         ChunkConfig(args.chunk_size, args.chunk_overlap), progress=not args.quiet)
+    config = BuildConfig(args.seeds, args.index_dir, args.model, ChunkConfig(args.chunk_size, args.chunk_overlap),
+                         progress=not args.quiet, lock_wait_s=max(0.0, args.wait))
     report = build_index(config)
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)

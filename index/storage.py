@@ -1,18 +1,12 @@
-"""Read and write the index folder: documents, chunks, vectors, BM25 and the manifest.
-
-Writes go to a temporary sibling folder that is swapped in by renames; a crash leaves the
-previous index in place, or as a backup that the next load restores."""
+"""Read and write the index folder: documents, chunks, vectors, BM25 and the manifest (which
+records every file's checksum; loading checks them, then that the parts agree). Writes go to a
+staging folder that `index.swap` swaps in."""
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TypeVar
@@ -27,8 +21,9 @@ from index.integrity import damaged_file, file_checksums
 from index.manifest import FILE as MANIFEST, IndexDamaged, IndexNotReady, Manifest
 from index.sentences import Sentence
 from index.store import FlatFaissStore
+from index.swap import recover
 
-__all__ = ["IndexData", "load_index", "write_index", "staging", "check_target"]
+__all__ = ["IndexData", "load_index", "write_index", "check_target"]
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +47,6 @@ class IndexData:
     lexical: LexicalIndex
     sentences: tuple[Sentence, ...]
     sentence_vectors: np.ndarray
-
-
-def _backup(folder: Path) -> Path:
-    return folder.with_name(folder.name + ".previous")
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:
@@ -104,38 +95,6 @@ def check_target(folder: Path) -> None:
         raise IndexNotReady(f"{folder} is not an index folder (it holds {', '.join(names[:3])}"
                             f"{'…' if len(names) > 3 else ''}) and a build would replace it; pass a new or "
                             "empty folder to --index-dir.")
-
-
-@contextmanager
-def staging(target: Path) -> Iterator[Path]:
-    """A temporary folder beside `target`, swapped in when the block succeeds, removed if not."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    for leftover in target.parent.glob(f".{target.name}.building-*"):
-        log.info("removing %s, left by an interrupted build", leftover)
-        shutil.rmtree(leftover, ignore_errors=True)
-    temp = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
-    try:
-        yield temp
-        _swap(temp, target)
-    finally:
-        shutil.rmtree(temp, ignore_errors=True)
-
-
-def _swap(temp: Path, target: Path) -> None:
-    backup = _backup(target)
-    shutil.rmtree(backup, ignore_errors=True)
-    if target.exists():
-        os.replace(target, backup)
-    os.replace(temp, target)
-    shutil.rmtree(backup, ignore_errors=True)
-
-
-def _recover(folder: Path) -> None:
-    """Finish a swap that was interrupted between its two renames."""
-    backup = _backup(folder)
-    if not folder.exists() and (backup / "manifest.json").is_file():
-        log.warning("restoring the previous index from %s", backup)
-        os.replace(backup, folder)
 
 
 T = TypeVar("T")
@@ -189,7 +148,7 @@ def load_index(folder: Path, full_check: bool = False) -> IndexData:
     """Load and check an index folder: the size of every file against the manifest, the content
     of small files (of all, with `full_check`), then that its parts agree. Raises `IndexNotReady`
     (`IndexDamaged` when a file is damaged) with the command that fixes it."""
-    _recover(folder)
+    recover(folder)
     manifest = Manifest.load(folder)
     problem = damaged_file(folder, manifest.files, full=full_check)
     if problem is None:

@@ -52,8 +52,9 @@ def seed_name(prefix: str) -> str:
 
 
 def leftovers(index_dir: Path) -> list[str]:
-    """Staging or backup folders left beside an index."""
-    return sorted(p.name for p in index_dir.parent.iterdir() if p.name.startswith(f".{index_dir.name}.")
+    """Staging or backup folders left beside an index (its lock file stays, by design)."""
+    return sorted(p.name for p in index_dir.parent.iterdir()
+                  if (p.name.startswith(f".{index_dir.name}.") and p.name != f".{index_dir.name}.lock")
                   or p.name == f"{index_dir.name}.previous")
 
 

@@ -24,10 +24,12 @@ from typing import TypeVar
 import numpy as np
 import pytest
 
+import index.build
 import index.integrity
 from index import (BuildConfig, BuildReport, Embedder, IndexDamaged, IndexNotReady, StaleIndex, build_index,
                    load_index)
 from index.documents import ArticleError, read_corpus, read_document
+from index.lock import build_lock, lock_path
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS_DIR = ROOT / "seeds"
@@ -353,3 +355,81 @@ def test_8_a_folder_that_is_not_an_index_is_never_replaced(tmp_path: Path, embed
                                             r"folder to --index-dir\.$"):
         build(SEEDS_DIR, documents, QuickVectors(embedder))  # type: ignore[arg-type]
     assert (documents / "thesis.odt").read_bytes() == b"years of work"
+
+
+# --- 6. two builds into one folder -----------------------------------------------------------------
+
+
+def test_6_a_second_build_waits_for_the_lock_and_says_who_holds_it(index_copy: Path) -> None:
+    live_staging = index_copy.parent / f".index.building-{os.getpid()}-live"  # this process is alive
+    live_staging.mkdir()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    with build_lock(index_copy):  # as a build in progress holds it
+        holder = lock_path(index_copy).read_text(encoding="utf-8").strip()
+        assert re.fullmatch(rf"pid {os.getpid()} on \S+ since \S+", holder)
+        busy = cli("index", "build", "--index-dir", str(index_copy), "--quiet", "--wait", "0")
+        assert one_line_error(busy) == (f"error: Another build ({holder}) is writing {index_copy}; wait for it to "
+                                        "end, or pass --wait SECONDS to wait longer than 0 s.")
+        waiting = subprocess.Popen([sys.executable, "-m", "index", "build", "--index-dir", str(index_copy),
+                                    "--quiet", "--wait", "300"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        said = waiting.stderr.readline()  # blocks until the waiting build says something
+        assert said == (f"WARNING index.lock: another build ({holder}) is writing {index_copy}; "
+                        "waiting up to 300 s for it to end\n")
+    out, err = waiting.communicate(timeout=300)  # released: the waiting build goes on
+    assert waiting.returncode == 0, err
+    assert "Traceback" not in err and "0 added, 0 changed, 0 removed, 5 kept" in out, out
+    assert live_staging.is_dir(), "the build deleted the staging folder of a live build"
+    load_index(index_copy)
+
+
+def test_6_forced_race_two_builds_take_turns(index_copy: Path, embedder: Embedder,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first build stops inside its staging folder until the second has started: the second
+    waits for the lock instead of deleting that folder or racing the swap."""
+    inside, go_on = threading.Event(), threading.Event()
+    staging_seen: list[list[str]] = []
+    real_write = index.build.write_index
+
+    def slow_write(folder: Path, data: object) -> None:
+        if not inside.is_set():
+            inside.set()
+            assert go_on.wait(60)
+        staging_seen.append(sorted(p.name for p in index_copy.parent.glob(".index.building-*")))
+        real_write(folder, data)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(index.build, "write_index", slow_write)
+    reports: list[BuildReport] = []
+    first = threading.Thread(target=lambda: reports.append(build(SEEDS_DIR, index_copy, embedder)))
+    second = threading.Thread(target=lambda: reports.append(build(SEEDS_DIR, index_copy, embedder)))
+    first.start()
+    assert inside.wait(120)
+    second.start()
+    second.join(1.0)
+    assert second.is_alive(), "the second build did not wait for the first"
+    go_on.set()
+    first.join(120)
+    second.join(120)
+    assert len(reports) == 2 and all(r.kept == tuple(sorted(p.name for p in SEEDS_DIR.glob("*.txt")))
+                                     for r in reports)
+    assert [len(names) for names in staging_seen] == [1, 1], "two builds were staging at once"
+    load_index(index_copy)
+    assert sorted(p.name for p in index_copy.parent.iterdir()) == [".index.lock", "index"]
+
+
+def test_6_a_query_during_a_swap_does_not_undo_it(index_copy: Path, seed_index: Path) -> None:
+    """A load that finds the index folder gone while a build holds the lock is in the middle of a
+    swap: it waits for the swap instead of putting the old index back under the build's feet."""
+    backup = index_copy.with_name("index.previous")
+    new = index_copy.with_name(".index.building-new")
+    shutil.copytree(seed_index, new)
+    with build_lock(index_copy):
+        os.replace(index_copy, backup)  # the swap's first rename
+        loading = threading.Thread(target=lambda: load_index(index_copy), daemon=True)
+        loading.start()
+        loading.join(0.3)
+        os.replace(new, index_copy)  # the second: fails if the load restored the backup meanwhile
+        loading.join(30)
+    assert not loading.is_alive()
+    assert backup.is_dir()  # the build removes it next
+    load_index(index_copy)
