@@ -30,6 +30,7 @@ from index import (BuildConfig, BuildReport, Embedder, IndexDamaged, IndexNotRea
                    load_index)
 from index.documents import ArticleError, read_corpus, read_document
 from index.lock import build_lock, lock_path
+from index.sentences import MAX_SENTENCE_CHARS
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS_DIR = ROOT / "seeds"
@@ -433,3 +434,22 @@ def test_6_a_query_during_a_swap_does_not_undo_it(index_copy: Path, seed_index: 
     assert not loading.is_alive()
     assert backup.is_dir()  # the build removes it next
     load_index(index_copy)
+
+
+def test_8_a_100_kb_word_is_cited_in_bounded_pieces_with_exact_offsets(tmp_path: Path, embedder: Embedder) -> None:
+    from qa import Pipeline
+
+    seeds, index_dir = tmp_path / "D", tmp_path / "I"
+    seeds.mkdir()
+    text = ("A word pasted by mistake\n\nThe text that follows was pasted by mistake. " + "A" * 100_000
+            + " Kim Jong Un met Vladimir Putin at the Vostochny cosmodrome.\n")
+    (seeds / "long.txt").write_text(text, encoding="utf-8")
+    build(seeds, index_dir, QuickVectors(embedder))  # type: ignore[arg-type]  # 225 texts of 512 tokens
+    data = load_index(index_dir)
+    assert max(s.end - s.start for s in data.sentences) == MAX_SENTENCE_CHARS
+    assert all(text[s.start:s.end] == s.text for s in data.sentences)
+    assert [s.text for s in data.sentences[-2:]] == [
+        "A" * MAX_SENTENCE_CHARS, "Kim Jong Un met Vladimir Putin at the Vostochny cosmodrome."]
+    answer = Pipeline.load(index_dir, embedder=embedder).ask("Where did Kim Jong Un meet Vladimir Putin?")
+    quoted = answer.citations + answer.related
+    assert quoted and all(len(c.quote) <= MAX_SENTENCE_CHARS and text[c.start:c.end] == c.quote for c in quoted)
