@@ -8,6 +8,7 @@ index."""
 from __future__ import annotations
 
 import codecs
+import html
 import hashlib
 import json
 import os
@@ -17,7 +18,7 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -453,3 +454,61 @@ def test_8_a_100_kb_word_is_cited_in_bounded_pieces_with_exact_offsets(tmp_path:
     answer = Pipeline.load(index_dir, embedder=embedder).ask("Where did Kim Jong Un meet Vladimir Putin?")
     quoted = answer.citations + answer.related
     assert quoted and all(len(c.quote) <= MAX_SENTENCE_CHARS and text[c.start:c.end] == c.quote for c in quoted)
+
+
+class CannedModel:
+    """Stands in for a language model (slow, and optional): always writes the same sentence."""
+
+    name = "canned"
+
+    def count_tokens(self, text: str) -> int:
+        return len(text) // 4
+
+    def stream(self, messages: object, max_tokens: int, temperature: float) -> Iterator[str]:
+        yield from ("La Corée du Nord a envoyé ", "plus de 1 000 conteneurs à la Russie [1].")
+
+
+def test_8_the_page_says_when_articles_change_and_serves_the_index_a_build_swaps_in(
+        index_copy: Path, seeds_copy: Path, embedder: Embedder) -> None:
+    from qa import Pipeline
+    from ui.app import article_choices, ask_current, generate_current
+    from ui.source import PageSource
+
+    build(seeds_copy, index_copy, embedder)
+    source = PageSource.follow(Pipeline.load(index_copy, embedder=embedder), index_copy, CannedModel(),
+                               check_every_s=0)
+    before = source.snapshot()
+    assert before.notices == () and "qa-index-notice" not in ask_current(source, QUESTION, 5, [], "fr")[0]
+
+    edited = sorted(seeds_copy.glob("*.txt"))[3]  # an article edited while the page runs
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nLes négociations reprendront à Vladivostok.\n",
+                      encoding="utf-8")
+    answer_html = ask_current(source, QUESTION, 5, [], "fr")[0]
+    notice = (f"The articles in {seeds_copy} changed since the index was built (changed: {edited.name}); update "
+              f"it with `python -m index build --seeds {seeds_copy} --index-dir {index_copy}`, and until then "
+              "answers quote them as they were.")
+    assert source.snapshot().notices == (notice,)
+    shown = ('<div class="qa-index-notice" role="status"><strong>L’index et les articles diffèrent</strong>'
+             f'<p>{html.escape(notice)}</p></div><div class="qa-out"')
+    assert answer_html.startswith(shown)
+    drafts = [markup for markup, _ in generate_current(source, QUESTION, 5, [], "fr", True)]
+    assert drafts[-1].startswith(shown) and "Réponse rédigée" in drafts[-1]
+    assert all("qa-index-notice" not in markup for markup in drafts[:-1])
+
+    (seeds_copy / "005_english.txt").write_text(ENGLISH, encoding="utf-8")
+    build(seeds_copy, index_copy, embedder)  # swaps a new index in under the running page
+    after = source.snapshot()
+    assert after.pipeline is not before.pipeline and after.notices == ()
+    assert after.generator is not None and after.generator.pipeline is after.pipeline
+    assert "Vladivostok" in after.articles[edited.name].text and "005_english.txt" in after.articles
+    assert ("North Korea ships artillery shells to Russia (005_english.txt)", "005_english.txt") in \
+        article_choices(source)["choices"]
+    assert "qa-index-notice" not in ask_current(source, QUESTION, 5, [], "fr")[0]
+
+    (index_copy / "manifest.json").write_text("{", encoding="utf-8")  # a new index that cannot be loaded
+    still = source.snapshot()
+    assert still.pipeline is after.pipeline
+    assert still.notices == (f"The index in {index_copy} is damaged (manifest.json is unreadable: Expecting "
+                             "property name enclosed in double quotes: line 1 column 2 (char 1)); rebuild it with "
+                             f"`python -m index build --index-dir {index_copy}`, and until then answers come from "
+                             "the index loaded before.",)
