@@ -161,8 +161,8 @@ class Manifest:
             return
         try:
             now = seed_hashes(folder)
-        except OSError as err:
-            log.warning("cannot check whether the articles in %s changed: %s", folder, err.strerror)
+        except ArticleError as err:
+            log.warning("cannot check whether the articles changed: %s", err)
             return
         then = {**self.sha256_by_doc(), **{d: SKIPPED for d in self.skipped}}
         changed = sorted(d for d in now.keys() & then.keys() if then[d] not in (now[d], SKIPPED))

@@ -74,7 +74,12 @@ def list_articles(folder: Path) -> Listing:
     passed over silently."""
     files: list[Path] = []
     skipped: list[Skipped] = []
-    for path in sorted(folder.iterdir(), key=lambda p: p.name):
+    try:
+        entries = sorted(folder.iterdir(), key=lambda p: p.name)
+    except OSError as err:
+        raise ArticleError(f"Articles folder {folder} cannot be listed ({err.strerror}); check its "
+                           "permissions.") from None
+    for path in entries:
         name = path.name
         if name.startswith("."):
             continue
