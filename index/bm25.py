@@ -45,5 +45,23 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, folder: Path, langs: tuple[str, ...], rows: int) -> LexicalIndex:
+        """The saved index; raises `ValueError` when its arrays do not fit together (a damaged file
+        would otherwise fail, or score wrongly, only when a query reaches it)."""
         retriever = bm25s.BM25.load(str(folder / cls.FOLDER), show_progress=False, verbosity=0)
+        _check_arrays(retriever, rows)
         return cls(retriever, langs, rows)
+
+
+def _check_arrays(retriever: bm25s.BM25, rows: int) -> None:
+    """The sparse score matrix (one column per term, one row per chunk) is well formed."""
+    scores = retriever.scores
+    data, indices, indptr = (np.asarray(scores[k]) for k in ("data", "indices", "indptr"))
+    well_formed = (
+        scores.get("num_docs") == rows and 0 < len(indptr) <= len(retriever.vocab_dict) + 1
+        and indptr[0] == 0 and int(indptr[-1]) == len(indices) == len(data)
+        and bool(np.all(np.diff(indptr) >= 0))
+        and (len(indices) == 0 or (int(indices.min()) >= 0 and int(indices.max()) < rows))
+        and bool(np.all(np.isfinite(data)))
+    )
+    if not well_formed:
+        raise ValueError("its arrays do not fit together")

@@ -13,9 +13,11 @@ from index.bm25 import LexicalIndex
 from index.chunking import Chunk, ChunkConfig, chunk_document
 from index.documents import Document, Skipped, read_corpus
 from index.embedder import DEFAULT_MODEL, Embedder, resolve_model
-from index.manifest import IndexNotReady, Manifest
+from index.manifest import IndexMissing, IndexNotReady, Manifest
 from index.sentences import Sentence, document_sentences
-from index.storage import IndexData, load_index, staging, write_index
+from index.storage import IndexData, check_target, load_index, write_index
+from index.lock import DEFAULT_WAIT_S, build_lock
+from index.swap import recover, staging
 from index.store import FlatFaissStore
 
 __all__ = ["BuildConfig", "BuildReport", "build_index", "passage_text"]
@@ -30,6 +32,7 @@ class BuildConfig:
     model: str = DEFAULT_MODEL
     chunking: ChunkConfig = field(default_factory=ChunkConfig)
     progress: bool = True
+    lock_wait_s: float = DEFAULT_WAIT_S  # how long to wait for another build of the same folder
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class BuildReport:
     chunks: int
     embedded: int
     seconds: float
+    notes: tuple[str, ...] = ()  # e.g. why the previous index was not reused
 
     def summary(self) -> str:
         parts = [f"{len(v)} {k}" for k, v in
@@ -57,16 +61,22 @@ def passage_text(doc: Document, chunk: Chunk) -> str:
     return f"{doc.title}\n{chunk.text}"
 
 
-def _reusable(index_dir: Path, embedder: Embedder, chunking: ChunkConfig) -> IndexData | None:
-    """The previous index when its vectors can be reused (same model, dimension and chunking)."""
+def _reusable(index_dir: Path, embedder: Embedder, chunking: ChunkConfig) -> tuple[IndexData | None, str | None]:
+    """The previous index when its vectors can be reused (intact, every file checked, and the
+    same model, dimension and chunking), and, when an index is there but cannot be trusted, the
+    sentence that says it is rebuilt from scratch."""
     try:
-        previous = load_index(index_dir)
-    except IndexNotReady:
-        return None
+        previous = load_index(index_dir, full_check=True)
+    except IndexMissing:
+        return None, None
+    except IndexNotReady as err:
+        note = f"{err.problem}; every article is indexed again from scratch."
+        log.warning("%s", note)
+        return None, note
     manifest = previous.manifest
     same = (manifest.model_fingerprint, manifest.dimension, manifest.chunking) == (
         embedder.spec.fingerprint, embedder.dimension, chunking.to_dict())
-    return previous if same else None
+    return (previous if same else None), None
 
 
 Units = dict[str, list[str]]  # doc_id -> texts to embed, in row order
@@ -119,11 +129,19 @@ def _unchanged(docs: list[Document], chunks: dict[str, list[Chunk]], sentences: 
 
 
 def build_index(config: BuildConfig, embedder: Embedder | None = None) -> BuildReport:
-    """Build `config.index_dir` from `config.seeds_dir`, re-embedding only changed articles."""
+    """Build `config.index_dir` from `config.seeds_dir`, re-embedding only changed articles. One
+    build at a time per folder: this waits up to `config.lock_wait_s` for another to end."""
     started = time.perf_counter()
+    with build_lock(config.index_dir, config.lock_wait_s):
+        recover(config.index_dir, holding_lock=True)
+        check_target(config.index_dir)
+        return _build(config, embedder, started)
+
+
+def _build(config: BuildConfig, embedder: Embedder | None, started: float) -> BuildReport:
     corpus = read_corpus(config.seeds_dir)
     embedder = embedder or Embedder(resolve_model(config.model))
-    previous = _reusable(config.index_dir, embedder, config.chunking)
+    previous, note = _reusable(config.index_dir, embedder, config.chunking)
     docs = list(corpus.documents)
     chunks = {d.doc_id: chunk_document(d, config.chunking) for d in docs}
     sentences = {d.doc_id: document_sentences(d) for d in docs}
@@ -154,7 +172,7 @@ def build_index(config: BuildConfig, embedder: Embedder | None = None) -> BuildR
         added=tuple(sorted(now - before)), changed=tuple(sorted((now & before) - kept)),
         removed=tuple(sorted(before - now)), kept=tuple(sorted(kept)),
         skipped=corpus.skipped, chunks=len(ordered), embedded=embedded,
-        seconds=time.perf_counter() - started,
+        seconds=time.perf_counter() - started, notes=(note,) if note else (),
     )
 
 

@@ -1,4 +1,5 @@
-"""`python -m index build|info`: build the index from a folder of articles, or describe it."""
+"""`python -m index build|info|verify`: build the index from a folder of articles, describe it,
+or check every file of it against the checksums its manifest recorded."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from index.build import BuildConfig, build_index
 from index.chunking import ChunkConfig
 from index.documents import ArticleError
 from index.embedder import DEFAULT_MODEL
-from index.manifest import IndexNotReady, Manifest
+from index.lock import DEFAULT_WAIT_S
+from index.manifest import IndexDamaged, IndexNotReady, Manifest
+from index.storage import load_index
 
 __all__ = ["main"]
 
@@ -29,16 +32,23 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--chunk-size", type=int, default=ChunkConfig.size)
     build.add_argument("--chunk-overlap", type=int, default=ChunkConfig.overlap)
     build.add_argument("--quiet", action="store_true", help="no progress bar")
+    build.add_argument("--wait", type=float, default=DEFAULT_WAIT_S, metavar="SECONDS",
+                       help="how long to wait for another build of the same folder to end (default: %(default)g)")
     info = sub.add_parser("info", help="describe the index from its manifest")
     info.add_argument("--index-dir", type=Path, default=Path("var/index"))
     info.add_argument("--json", action="store_true")
+    verify = sub.add_parser("verify", help="check every file of the index against its recorded checksum "
+                                           "(exit 1 when one is damaged)")
+    verify.add_argument("--index-dir", type=Path, default=Path("var/index"))
     return parser
 
 
 def _build(args: argparse.Namespace) -> int:
-    config = BuildConfig(args.seeds, args.index_dir, args.model,
-                         ChunkConfig(args.chunk_size, args.chunk_overlap), progress=not args.quiet)
+    config = BuildConfig(args.seeds, args.index_dir, args.model, ChunkConfig(args.chunk_size, args.chunk_overlap),
+                         progress=not args.quiet, lock_wait_s=max(0.0, args.wait))
     report = build_index(config)
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
     for skipped in report.skipped:
         print(f"skipped: {skipped.reason}", file=sys.stderr)
     for label in ("added", "changed", "removed"):
@@ -64,12 +74,29 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verify(args: argparse.Namespace) -> int:
+    try:
+        data = load_index(args.index_dir, full_check=True)
+    except IndexDamaged as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    files = data.manifest.files
+    size = sum(int(info["size"]) for info in files.values())  # type: ignore[call-overload]
+    print(f"index {args.index_dir} is intact: its {len(files)} files ({size / 1e6:.1f} MB) match their checksums.")
+    return 0
+
+
+_COMMANDS = {"build": _build, "info": _info, "verify": _verify}
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("bm25s").setLevel(logging.WARNING)
+    for printed_below in ("index.documents", "index.build"):  # skipped files and notes
+        logging.getLogger(printed_below).setLevel(logging.ERROR)
     args = _parser().parse_args(argv)
     try:
-        return _build(args) if args.command == "build" else _info(args)
+        return _COMMANDS[args.command](args)
     except (ArticleError, IndexNotReady, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import logging
 import unicodedata
@@ -10,18 +11,18 @@ from pathlib import Path
 
 from index.cleaning import Exclusion, find_exclusions, parse_metadata_date, split_lines
 from index.lang import detect_language
+from index.sources import MAX_ARTICLE_BYTES, ArticleError, Skipped, list_articles, read_article
 
-__all__ = ["Span", "Document", "Skipped", "Corpus", "ArticleError", "read_document", "read_corpus"]
+__all__ = ["Span", "Document", "Skipped", "Corpus", "ArticleError", "MAX_ARTICLE_BYTES", "read_document",
+           "read_corpus"]
 
 log = logging.getLogger(__name__)
 
-MAX_ARTICLE_BYTES = 2_000_000
 _TITLE_MAX_LEN = 200
 _TITLE_FALLBACK_LEN = 90
-
-
-class ArticleError(ValueError):
-    """An article file that cannot be indexed; the message names the file and the fix."""
+# UTF-32 first: its little-endian mark starts with UTF-16's.
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
 @dataclass(frozen=True)
@@ -49,40 +50,48 @@ class Document:
 
 
 @dataclass(frozen=True)
-class Skipped:
-    doc_id: str
-    reason: str
-
-
-@dataclass(frozen=True)
 class Corpus:
     documents: tuple[Document, ...]
     skipped: tuple[Skipped, ...] = field(default=())
 
 
-def _read_bytes(path: Path) -> bytes:
-    """The file's bytes; its size is checked first, so a huge file is never read into memory."""
-    size = path.stat().st_size
-    if size > MAX_ARTICLE_BYTES:
-        raise ArticleError(
-            f"{path.name} is {size:,} bytes, over the {MAX_ARTICLE_BYTES:,}-byte limit for one "
-            "article; split it into articles or remove it."
-        )
-    return path.read_bytes()
+def _looks_utf16(data: bytes) -> bool:
+    """UTF-16 without a byte-order mark: the NUL bytes of Latin text all on one side of each pair."""
+    pairs = len(data) // 2
+    high, low = data[0::2].count(0), data[1::2].count(0)
+    return pairs > 0 and max(high, low) > 0.3 * pairs and min(high, low) < 0.02 * pairs
+
+
+def _decode_marked(name: str, data: bytes) -> str | None:
+    """The text of a file that starts with a UTF-16 or UTF-32 byte-order mark, or None."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError as err:
+                raise ArticleError(f"{name} starts with a {codec.upper()} byte-order mark but is not valid "
+                                   f"{codec.upper()} (byte {err.start}); re-save it as UTF-8 text.") from None
+    return None
 
 
 def _decode(path: Path, data: bytes) -> str:
     name = path.name
-    if not data.strip():
+    text = _decode_marked(name, data)
+    if text is None:
+        if not data.strip():
+            raise ArticleError(f"{name} is empty; add the article text or remove the file.")
+        if b"\x00" in data and _looks_utf16(data):
+            raise ArticleError(f"{name} looks like UTF-16 text without a byte-order mark; re-save it as UTF-8 text.")
+        if b"\x00" in data:
+            raise ArticleError(f"{name} looks binary (it contains NUL bytes); only UTF-8 text articles can be indexed.")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise ArticleError(
+                f"{name} is not valid UTF-8 (byte {err.start}); re-save it as UTF-8 text."
+            ) from None
+    if not text.strip():
         raise ArticleError(f"{name} is empty; add the article text or remove the file.")
-    if b"\x00" in data:
-        raise ArticleError(f"{name} looks binary (it contains NUL bytes); only UTF-8 text articles can be indexed.")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise ArticleError(
-            f"{name} is not valid UTF-8 (byte {err.start}); re-save it as UTF-8 text."
-        ) from None
     controls = sum(1 for c in text if unicodedata.category(c) == "Cc" and c not in "\n\r\t")
     if controls > max(10, len(text) // 100):
         raise ArticleError(f"{name} looks binary ({controls} control characters); only text articles can be indexed.")
@@ -122,7 +131,7 @@ def _title(text: str, body: tuple[Span, ...]) -> tuple[str, Span | None]:
 
 def read_document(path: Path) -> Document:
     """Read and clean one article; raises `ArticleError` naming the file when it cannot."""
-    data = _read_bytes(path)
+    data = read_article(path, MAX_ARTICLE_BYTES)
     text = _decode(path, data)
     excluded = find_exclusions(text)
     body = _body_spans(text, excluded)
@@ -146,30 +155,32 @@ def read_document(path: Path) -> Document:
 
 
 def read_corpus(folder: Path) -> Corpus:
-    """Every `*.txt` in `folder`, sorted by name. Bad files and duplicates are skipped with a
-    reason; a folder with no usable article raises `ArticleError`."""
+    """Every `.txt` file in `folder` (any case), sorted by name. Other entries, bad files and
+    duplicates are skipped with a reason; a folder with no usable article raises `ArticleError`."""
     if not folder.is_dir():
         raise ArticleError(f"Articles folder {folder} does not exist; pass --seeds with a folder of .txt files.")
+    listing = list_articles(folder)
     docs: list[Document] = []
-    skipped: list[Skipped] = []
+    skipped: list[Skipped] = list(listing.skipped)
     seen: dict[str, str] = {}
-    for path in sorted(folder.glob("*.txt")):
+    for path in listing.files:
         try:
             doc = read_document(path)
-        except (ArticleError, OSError) as err:
+        except ArticleError as err:
             skipped.append(Skipped(path.name, str(err)))
-            log.warning("skipped %s", err)
             continue
         words = " ".join(doc.span_text(s) for s in doc.body).split()  # line endings and spacing aside
         key = hashlib.sha256(" ".join(words).encode()).hexdigest()
         if key in seen:
             reason = f"{path.name} duplicates {seen[key]}; it was left out (remove one of the two)."
             skipped.append(Skipped(path.name, reason))
-            log.warning("skipped %s", reason)
             continue
         seen[key] = path.name
         docs.append(doc)
+    skipped.sort(key=lambda s: s.doc_id)
+    for entry in skipped:
+        log.warning("skipped %s", entry.reason)
     if not docs:
-        detail = "; ".join(s.reason for s in skipped) or "it holds no .txt files"
+        detail = "; ".join(s.reason.rstrip(".") for s in skipped) or "it holds no .txt files"
         raise ArticleError(f"No article to index in {folder}: {detail}")
     return Corpus(tuple(docs), tuple(skipped))

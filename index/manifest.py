@@ -4,26 +4,72 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import shlex
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-__all__ = ["FORMAT_VERSION", "Manifest", "IndexNotReady", "StaleIndex", "library_versions", "seed_hashes"]
+from index.sources import ArticleError, list_articles, read_article
 
-FORMAT_VERSION = 1
+__all__ = ["FORMAT_VERSION", "Manifest", "IndexNotReady", "IndexMissing", "IndexDamaged", "StaleIndex",
+           "build_command", "library_versions", "seed_hashes"]
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 2  # 2: the manifest records the size and sha256 of every file of the index
 FILE = "manifest.json"
 REBUILD = "python -m index build"
+DEFAULT_INDEX_DIR = Path("var/index")
+DEFAULT_SEEDS_DIR = Path("seeds")
+SKIPPED, UNREADABLE = "skipped", "unreadable"
 _LIBRARIES = ("sentence-transformers", "transformers", "torch", "faiss-cpu", "bm25s",
               "langchain-text-splitters", "lingua-language-detector")
 
 
 class IndexNotReady(RuntimeError):
-    """The index cannot be used as it is; the message says how to fix it."""
+    """The index cannot be used as it is; the message says how to fix it, `problem` what is
+    wrong (the message without its fix), for a caller that fixes it itself."""
+
+    def __init__(self, message: str, problem: str | None = None) -> None:
+        super().__init__(message)
+        self.problem = problem or message
+
+
+class IndexMissing(IndexNotReady):
+    """There is no index in the folder (yet)."""
+
+
+class IndexDamaged(IndexNotReady):
+    """A file of the index is missing, truncated, altered or does not fit the others."""
+
+    @classmethod
+    def at(cls, folder: Path, detail: str, seeds_dir: str | Path | None = None) -> IndexDamaged:
+        problem = f"The index in {folder} is damaged ({detail})"
+        return cls(f"{problem}; rebuild it with `{build_command(folder, seeds_dir)}`.", problem)
 
 
 class StaleIndex(IndexNotReady):
     """The articles changed since the index was built."""
+
+
+def _differs(path: str | Path | None, default: Path) -> bool:
+    return path is not None and Path(path).resolve() != default.resolve()
+
+
+def build_command(index_dir: str | Path | None = None, seeds_dir: str | Path | None = None,
+                  model: str | None = None) -> str:
+    """The `python -m index build` command line for this folder, naming every folder that is not
+    the default, so that it rebuilds this index, from these articles, when run as written."""
+    parts = [REBUILD]
+    if _differs(seeds_dir, DEFAULT_SEEDS_DIR):
+        parts.append(f"--seeds {shlex.quote(str(seeds_dir))}")
+    if _differs(index_dir, DEFAULT_INDEX_DIR):
+        parts.append(f"--index-dir {shlex.quote(str(index_dir))}")
+    if model:
+        parts.append(f"--model {shlex.quote(model)}")
+    return " ".join(parts)
 
 
 def _short(fingerprint: str) -> str:
@@ -41,8 +87,17 @@ def library_versions() -> dict[str, str]:
 
 
 def seed_hashes(folder: Path) -> dict[str, str]:
-    """sha256 of each `.txt` file's bytes, by file name."""
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.txt"))}
+    """sha256 of each article file's bytes, by file name, over the entries a build lists:
+    `SKIPPED` for those it leaves out unread (not a .txt file, a folder, a FIFO, a link outside
+    the folder...) and `UNREADABLE` for files that cannot be read now."""
+    listing = list_articles(folder)
+    found = {s.doc_id: SKIPPED for s in listing.skipped}
+    for path in listing.files:
+        try:
+            found[path.name] = hashlib.sha256(read_article(path)).hexdigest()
+        except ArticleError:
+            found[path.name] = UNREADABLE
+    return found
 
 
 @dataclass(frozen=True)
@@ -57,6 +112,7 @@ class Manifest:
     counts: dict[str, int]
     skipped: dict[str, str] = field(default_factory=dict)
     store: dict[str, object] = field(default_factory=dict)
+    files: dict[str, dict[str, object]] = field(default_factory=dict)  # path -> size, sha256
     analyzer: str = "fold+elision+digits+stop+snowball/1"
     format_version: int = FORMAT_VERSION
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
@@ -70,45 +126,51 @@ class Manifest:
     def load(cls, folder: Path) -> Manifest:
         path = folder / FILE
         if not path.is_file():
-            raise IndexNotReady(f"No index in {folder}; build it with `{REBUILD} --index-dir {folder}`.")
+            raise IndexMissing(f"No index in {folder}; build it with `{build_command(folder)}`.")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as err:
-            raise IndexNotReady(f"{path} is unreadable ({err}); rebuild it with `{REBUILD}`.") from None
+            raise IndexDamaged.at(folder, f"{FILE} is unreadable: {err}") from None
+        if not isinstance(data, dict):
+            raise IndexDamaged.at(folder, f"{FILE} holds no manifest")
+        seeds = data.get("seeds_dir")
         if data.get("format_version") != FORMAT_VERSION:
-            raise IndexNotReady(
-                f"The index in {folder} has format {data.get('format_version')}, this version reads "
-                f"format {FORMAT_VERSION}; rebuild it with `{REBUILD}`."
-            )
+            problem = (f"The index in {folder} has format {data.get('format_version')}, this version reads "
+                       f"format {FORMAT_VERSION}")
+            raise IndexNotReady(f"{problem}; rebuild it with `{build_command(folder, seeds)}`.", problem)
         known = set(cls.__dataclass_fields__)
         try:
             return cls(**{k: v for k, v in data.items() if k in known})
         except TypeError:
-            raise IndexNotReady(f"{path} lacks required fields; rebuild it with `{REBUILD}`.") from None
+            raise IndexDamaged.at(folder, f"{FILE} lacks required fields", seeds) from None
 
     def sha256_by_doc(self) -> dict[str, str]:
         return {doc_id: str(info["sha256"]) for doc_id, info in self.documents.items()}
 
-    def check_model(self, model_id: str, fingerprint: str, dimension: int) -> None:
+    def check_model(self, model_id: str, fingerprint: str, dimension: int, index_dir: Path | None = None) -> None:
         if (model_id, fingerprint, dimension) != (self.model_id, self.model_fingerprint, self.dimension):
             raise IndexNotReady(
                 f"The index was built with model {self.model_id!r} ({self.dimension} dimensions, weights "
                 f"{_short(self.model_fingerprint)}), not with {model_id!r} ({dimension}, {_short(fingerprint)}); "
-                f"rebuild it with `{REBUILD} --model {model_id}`."
+                f"rebuild it with `{build_command(index_dir, self.seeds_dir, model_id)}`."
             )
 
-    def check_seeds(self, folder: Path) -> None:
+    def check_seeds(self, folder: Path, index_dir: Path | None = None) -> None:
         """Raise `StaleIndex` when the articles on disk differ from those indexed."""
         if not folder.is_dir():
             return
-        now = seed_hashes(folder)
-        then = {**self.sha256_by_doc(), **{d: "skipped" for d in self.skipped}}
-        changed = sorted(d for d in now.keys() & then.keys() if then[d] not in (now[d], "skipped"))
+        try:
+            now = seed_hashes(folder)
+        except ArticleError as err:
+            log.warning("cannot check whether the articles changed: %s", err)
+            return
+        then = {**self.sha256_by_doc(), **{d: SKIPPED for d in self.skipped}}
+        changed = sorted(d for d in now.keys() & then.keys() if then[d] not in (now[d], SKIPPED))
         added, removed = sorted(now.keys() - then.keys()), sorted(then.keys() - now.keys())
         if changed or added or removed:
             parts = [f"{label}: {', '.join(names[:3])}{'…' if len(names) > 3 else ''}"
                      for label, names in (("changed", changed), ("added", added), ("removed", removed)) if names]
             raise StaleIndex(
                 f"The articles in {folder} changed since the index was built ({'; '.join(parts)}); "
-                f"update it with `{REBUILD} --seeds {folder}`."
+                f"update it with `{build_command(index_dir, folder)}`."
             )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from index.documents import Document
 
-__all__ = ["Sentence", "split_sentences", "document_sentences"]
+__all__ = ["MAX_SENTENCE_CHARS", "Sentence", "split_sentences", "document_sentences"]
 
 # A sentence ends at . ! ? … (optionally followed by closing quotes/brackets) before a space and
 # something that can start a sentence; line breaks always end one.
@@ -19,6 +19,9 @@ _ABBREVIATIONS = {
     "apr", "avr", "jun", "jul", "juil", "aug", "sep", "sept", "oct", "nov", "dec", "déc",
 }
 _MIN_LEN = 2
+# Longer "sentences" (a run without punctuation, a 100 kB word) are cut into pieces of at most
+# this many characters, at a space when there is one: a citation quotes a sentence, not a file.
+MAX_SENTENCE_CHARS = 1000
 
 
 @dataclass(frozen=True)
@@ -50,8 +53,23 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """`(start, end)` of each sentence of `text[start:end]`, trimmed, in order."""
+def _bounded(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
+    """`[start, end)` cut into trimmed pieces of at most `limit` characters, each ending at the
+    last space of its window when that space lies in the window's second half."""
+    pieces = []
+    while end - start > limit:
+        cut = text.rfind(" ", start + limit // 2, start + limit + 1)
+        cut = cut if cut > start else start + limit
+        s, e = _trimmed(text, start, cut)
+        pieces.append((s, e))
+        start, _ = _trimmed(text, cut, end)
+    return pieces + [(start, end)]
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None,
+                    limit: int = MAX_SENTENCE_CHARS) -> list[tuple[int, int]]:
+    """`(start, end)` of each sentence of `text[start:end]`, trimmed, in order, none longer than
+    `limit` characters."""
     end = len(text) if end is None else end
     found, cursor = [], start
     for match in _END.finditer(text, start, end):
@@ -59,11 +77,11 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
             continue
         s, e = _trimmed(text, cursor, match.end())
         if e - s >= _MIN_LEN:
-            found.append((s, e))
+            found.extend(_bounded(text, s, e, limit))
         cursor = match.end()
     s, e = _trimmed(text, cursor, end)
     if e - s >= _MIN_LEN:
-        found.append((s, e))
+        found.extend(_bounded(text, s, e, limit))
     return found
 
 

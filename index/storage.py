@@ -1,19 +1,15 @@
-"""Read and write the index folder: documents, chunks, vectors, BM25 and the manifest.
-
-Writes go to a temporary sibling folder that is swapped in by renames; a crash leaves the
-previous index in place, or as a backup that the next load restores."""
+"""Read and write the index folder: documents, chunks, vectors, BM25 and the manifest (which
+records every file's checksum; loading checks them, then that the parts agree). Writes go to a
+staging folder that `index.swap` swaps in."""
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -21,11 +17,13 @@ from index.bm25 import LexicalIndex
 from index.chunking import Chunk
 from index.cleaning import Exclusion
 from index.documents import Document, Span
+from index.integrity import damaged_file, file_checksums
+from index.manifest import FILE as MANIFEST, IndexDamaged, IndexNotReady, Manifest
 from index.sentences import Sentence
-from index.manifest import IndexNotReady, Manifest
 from index.store import FlatFaissStore
+from index.swap import recover
 
-__all__ = ["IndexData", "load_index", "write_index", "staging"]
+__all__ = ["IndexData", "load_index", "write_index", "check_target"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +31,8 @@ DOCUMENTS = "documents.jsonl"
 CHUNKS = "chunks.jsonl"
 SENTENCES = "sentences.jsonl"
 SENTENCE_VECTORS = "sentences.npy"
+# What reading a damaged file can raise: numpy (EOFError, ValueError), faiss (RuntimeError), json, bm25s.
+_READ_ERRORS = (OSError, EOFError, ValueError, KeyError, TypeError, IndexError, AttributeError, RuntimeError)
 
 
 @dataclass(frozen=True)
@@ -47,10 +47,6 @@ class IndexData:
     lexical: LexicalIndex
     sentences: tuple[Sentence, ...]
     sentence_vectors: np.ndarray
-
-
-def _backup(folder: Path) -> Path:
-    return folder.with_name(folder.name + ".previous")
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:
@@ -84,56 +80,80 @@ def write_index(folder: Path, data: IndexData) -> None:
     np.save(folder / SENTENCE_VECTORS, data.sentence_vectors, allow_pickle=False)
     data.store.save(folder)
     data.lexical.save(folder)
-    data.manifest.save(folder)  # last: a folder with a manifest is complete
+    # Last, with the checksum of every file above: a folder with a manifest is complete.
+    replace(data.manifest, files=file_checksums(folder, leave_out=MANIFEST)).save(folder)
 
 
-@contextmanager
-def staging(target: Path) -> Iterator[Path]:
-    """A temporary folder beside `target`, swapped in when the block succeeds, removed if not."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    for leftover in target.parent.glob(f".{target.name}.building-*"):
-        log.info("removing %s, left by an interrupted build", leftover)
-        shutil.rmtree(leftover, ignore_errors=True)
-    temp = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
+def check_target(folder: Path) -> None:
+    """Refuse to replace a folder that holds files but none of an index's (a build swaps the
+    whole folder out: `--index-dir ~/Documents` must not delete the documents)."""
+    parts = {MANIFEST, DOCUMENTS, CHUNKS, SENTENCES, SENTENCE_VECTORS, FlatFaissStore.FILE, LexicalIndex.FOLDER}
+    if folder.exists() and not folder.is_dir():
+        raise IndexNotReady(f"{folder} is a file, not an index folder; pass another --index-dir.")
+    names = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    if names and not parts & set(names):
+        raise IndexNotReady(f"{folder} is not an index folder (it holds {', '.join(names[:3])}"
+                            f"{'…' if len(names) > 3 else ''}) and a build would replace it; pass a new or "
+                            "empty folder to --index-dir.")
+
+
+T = TypeVar("T")
+
+
+def _part(folder: Path, manifest: Manifest, name: str, read: Callable[[], T]) -> T:
+    """`read()` of the file `name`; what a damaged file makes the reader raise becomes `IndexDamaged`."""
     try:
-        yield temp
-        _swap(temp, target)
-    finally:
-        shutil.rmtree(temp, ignore_errors=True)
+        return read()
+    except _READ_ERRORS as err:
+        detail = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
+        raise IndexDamaged.at(folder, f"{name} cannot be read: {detail}", manifest.seeds_dir) from None
 
 
-def _swap(temp: Path, target: Path) -> None:
-    backup = _backup(target)
-    shutil.rmtree(backup, ignore_errors=True)
-    if target.exists():
-        os.replace(target, backup)
-    os.replace(temp, target)
-    shutil.rmtree(backup, ignore_errors=True)
+def _read(folder: Path, manifest: Manifest) -> IndexData:
+    documents = _part(folder, manifest, DOCUMENTS, lambda: {
+        row["doc_id"]: _document_from(row) for row in _read_jsonl(folder / DOCUMENTS)})
+    chunks = _part(folder, manifest, CHUNKS, lambda: tuple(
+        Chunk(**{k: v for k, v in row.items() if k != "id"}) for row in _read_jsonl(folder / CHUNKS)))
+    store = _part(folder, manifest, FlatFaissStore.FILE, lambda: FlatFaissStore.load(folder))
+    langs = tuple(sorted({d.lang for d in documents.values()}))
+    lexical = _part(folder, manifest, f"the BM25 index ({LexicalIndex.FOLDER}/)",
+                    lambda: LexicalIndex.load(folder, langs, len(chunks)))
+    sentences = _part(folder, manifest, SENTENCES, lambda: tuple(
+        Sentence(**row) for row in _read_jsonl(folder / SENTENCES)))
+    vectors = _part(folder, manifest, SENTENCE_VECTORS,
+                    lambda: np.load(folder / SENTENCE_VECTORS, allow_pickle=False))
+    return IndexData(folder, manifest, documents, chunks, store, lexical, sentences, vectors)
 
 
-def _recover(folder: Path) -> None:
-    """Finish a swap that was interrupted between its two renames."""
-    backup = _backup(folder)
-    if not folder.exists() and (backup / "manifest.json").is_file():
-        log.warning("restoring the previous index from %s", backup)
-        os.replace(backup, folder)
+def _disagreement(data: IndexData) -> str | None:
+    """How the parts of a loaded index contradict each other or the manifest, or None."""
+    manifest, counts = data.manifest, data.manifest.counts
+    if set(data.documents) != set(manifest.documents):
+        return f"{DOCUMENTS} does not hold the articles the manifest lists"
+    if not len(data.store) == len(data.chunks) == counts.get("chunks") == data.lexical.rows:
+        return f"{FlatFaissStore.FILE}, {CHUNKS} and the manifest count different passages"
+    vectors = data.sentence_vectors
+    if not (vectors.ndim == 2 and len(vectors) == len(data.sentences) == counts.get("sentences")
+            and vectors.shape[1] == data.store.dimension == manifest.dimension):
+        return f"{SENTENCE_VECTORS}, {SENTENCES} and the manifest count different sentences or dimensions"
+    for name, rows in ((CHUNKS, data.chunks), (SENTENCES, data.sentences)):
+        for row in rows:
+            doc = data.documents.get(row.doc_id)
+            if doc is None or doc.text[row.start:row.end] != row.text:
+                return f"{name} does not match the text of {row.doc_id} in {DOCUMENTS}"
+    return None
 
 
-def load_index(folder: Path) -> IndexData:
-    """Load and sanity-check an index folder; raises `IndexNotReady` with the fix."""
-    _recover(folder)
+def load_index(folder: Path, full_check: bool = False) -> IndexData:
+    """Load and check an index folder: the size of every file against the manifest, the content
+    of small files (of all, with `full_check`), then that its parts agree. Raises `IndexNotReady`
+    (`IndexDamaged` when a file is damaged) with the command that fixes it."""
+    recover(folder)
     manifest = Manifest.load(folder)
-    try:
-        documents = {row["doc_id"]: _document_from(row) for row in _read_jsonl(folder / DOCUMENTS)}
-        chunks = tuple(Chunk(**{k: v for k, v in row.items() if k != "id"}) for row in _read_jsonl(folder / CHUNKS))
-        store = FlatFaissStore.load(folder)
-        langs = tuple(sorted({d.lang for d in documents.values()}))
-        lexical = LexicalIndex.load(folder, langs, len(chunks))
-        sentences = tuple(Sentence(**row) for row in _read_jsonl(folder / SENTENCES))
-        sentence_vectors = np.load(folder / SENTENCE_VECTORS, allow_pickle=False)
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
-        raise IndexNotReady(f"The index in {folder} is damaged ({err}); rebuild it with `python -m index build`.") from None
-    if not (len(store) == len(chunks) == manifest.counts.get("chunks")
-            and len(sentences) == len(sentence_vectors) == manifest.counts.get("sentences")):
-        raise IndexNotReady(f"The index in {folder} is inconsistent (vectors and chunks differ); rebuild it with `python -m index build`.")
-    return IndexData(folder, manifest, documents, chunks, store, lexical, sentences, sentence_vectors)
+    problem = damaged_file(folder, manifest.files, full=full_check)
+    if problem is None:
+        data = _read(folder, manifest)
+        problem = _disagreement(data)
+    if problem is not None:
+        raise IndexDamaged.at(folder, problem, manifest.seeds_dir)
+    return data

@@ -144,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         pipeline = Pipeline.load(args.index_dir)
         unknown = [d for d in args.doc if d not in pipeline.documents]
         if unknown:
-            raise QuestionError(f"No article named {unknown[0]} in the index; see `python -m index info`.")
+            where = "" if args.index_dir == DEFAULT_INDEX_DIR else f" --index-dir {args.index_dir}"
+            raise QuestionError(f"No article named {unknown[0]} in the index; see `python -m index info{where}`.")
         generator = _generator(pipeline, backend, args)
         if args.question == "-":
             return _batch(pipeline, args, filters, generator)

@@ -72,9 +72,9 @@ class Pipeline:
         """Load the index and its model; raises `IndexNotReady` (or `StaleIndex`) with the fix."""
         data = load_index(index_dir)
         if check_seeds:
-            data.manifest.check_seeds(Path(data.manifest.seeds_dir))
+            data.manifest.check_seeds(Path(data.manifest.seeds_dir), index_dir)
         embedder = embedder or Embedder(resolve_model(data.manifest.model_id))
-        data.manifest.check_model(embedder.spec.model_id, embedder.spec.fingerprint, embedder.dimension)
+        data.manifest.check_model(embedder.spec.model_id, embedder.spec.fingerprint, embedder.dimension, index_dir)
         if reader is None and (config is None or config.use_reader):
             reader = Reader.shipped(embedder.spec.path, embedder.spec.fingerprint)
         return cls(data, embedder, config, reader)

@@ -52,8 +52,9 @@ def seed_name(prefix: str) -> str:
 
 
 def leftovers(index_dir: Path) -> list[str]:
-    """Staging or backup folders left beside an index."""
-    return sorted(p.name for p in index_dir.parent.iterdir() if p.name.startswith(f".{index_dir.name}.")
+    """Staging or backup folders left beside an index (its lock file stays, by design)."""
+    return sorted(p.name for p in index_dir.parent.iterdir()
+                  if (p.name.startswith(f".{index_dir.name}.") and p.name != f".{index_dir.name}.lock")
                   or p.name == f"{index_dir.name}.previous")
 
 
@@ -275,7 +276,8 @@ def test_other_format_version_is_refused(index_copy: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8").replace(f'"format_version": {FORMAT_VERSION}', '"format_version": 99'),
                     encoding="utf-8")
     with pytest.raises(IndexNotReady, match=rf"format 99, this version reads format {FORMAT_VERSION}; "
-                                            r"rebuild it with `python -m index build`"):
+                                            rf"rebuild it with `python -m index build --index-dir "
+                                            rf"{re.escape(str(index_copy))}`\.$"):
         load_index(index_copy)
 
 
@@ -283,10 +285,12 @@ def test_damaged_or_inconsistent_index_is_refused(index_copy: Path) -> None:
     manifest = json.loads((index_copy / "manifest.json").read_text(encoding="utf-8"))
     manifest["counts"]["chunks"] += 1
     (index_copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    with pytest.raises(IndexNotReady, match=r"inconsistent.*python -m index build"):
+    with pytest.raises(IndexNotReady, match=r"damaged \(faiss\.index, chunks\.jsonl and the manifest count "
+                                            r"different passages\); rebuild it with `python -m index build"):
         load_index(index_copy)
     (index_copy / "faiss.index").unlink()
-    with pytest.raises(IndexNotReady, match=r"damaged.*python -m index build"):
+    with pytest.raises(IndexNotReady, match=r"damaged \(faiss\.index is missing\); rebuild it with "
+                                            r"`python -m index build"):
         load_index(index_copy)
 
 

@@ -144,12 +144,12 @@ def test_folder_of_only_bad_files_raises_naming_each(tmp_path: Path) -> None:
     write(tmp_path, "empty.txt", b"")
     write(tmp_path, "latin1.txt", "Corée".encode("latin-1"))
     write(tmp_path, "image.txt", PNG)
-    write(tmp_path, "notes.md", ENGLISH)  # not an article: ignored
+    write(tmp_path, "notes.md", ENGLISH)  # not an article: named, so that a mistyped extension is seen
     with pytest.raises(ArticleError) as caught:
         read_corpus(tmp_path)
     message = str(caught.value)
     assert message.startswith(f"No article to index in {tmp_path}")
     for name in ("empty.txt", "latin1.txt", "image.txt"):
         assert name in message
-    assert "notes.md" not in message
-    assert "\n" not in message
+    assert "notes.md is not a .txt file" in message
+    assert "\n" not in message and ".;" not in message

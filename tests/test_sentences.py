@@ -78,3 +78,13 @@ def test_bounds_are_respected() -> None:
     text = "Avant. Dedans un. Dedans deux. Après."
     start, end = text.index("Dedans"), text.index(" Après")
     assert [text[s:e] for s, e in split_sentences(text, start, end)] == ["Dedans un.", "Dedans deux."]
+
+
+def test_a_long_run_without_sentence_ends_is_cut_at_spaces_into_bounded_pieces() -> None:
+    words = " ".join(f"mot{i}" for i in range(900))  # ~6,000 characters, no punctuation
+    text = f"Titre\n{words}\n"
+    spans = split_sentences(text, limit=1000)
+    assert text[spans[0][0]:spans[0][1]] == "Titre"
+    pieces = [text[s:e] for s, e in spans[1:]]
+    assert all(len(p) <= 1000 and p == p.strip() for p in pieces)
+    assert " ".join(pieces) == words  # cut between words, nothing lost or repeated

@@ -125,3 +125,18 @@ def test_loadtest_runs_and_stops_by_itself(ui_server: Server, capsys: pytest.Cap
     assert main(["--url", ui_server.url, "--n", "4", "--concurrency", "4", "--deadline", "120"]) == 0
     out = capsys.readouterr().out
     assert "questions: 4  ok: 4  errors: 0" in out and "p95" in out
+
+
+def test_uploads_are_bounded(ui_server: Server) -> None:
+    """Issue 10, case 8: the page takes no file, but Gradio's upload route is open; it must refuse
+    anything larger than MAX_UPLOAD_BYTES instead of storing it."""
+    import httpx
+
+    from ui.app import MAX_UPLOAD_BYTES
+
+    url = ui_server.url + "gradio_api/upload"
+    small = httpx.post(url, files={"files": ("note.txt", b"x" * 1000)}, timeout=30)
+    assert small.status_code == 200, small.text
+    big = httpx.post(url, files={"files": ("big.bin", b"x" * (MAX_UPLOAD_BYTES + 1))}, timeout=30)
+    assert big.status_code == 413
+    assert big.text == f"File size exceeded maximum allowed size of {MAX_UPLOAD_BYTES} bytes."

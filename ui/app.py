@@ -1,5 +1,5 @@
-"""`build_app(pipeline)`: the Gradio page. Handlers are small module-level functions bound to the
-pipeline with `functools.partial`; all HTML comes from `ui.render`."""
+"""`build_app(source)`: the Gradio page. Handlers are small module-level functions bound to the
+page's source (`ui.source`) with `functools.partial`; all HTML comes from `ui.render`."""
 
 from __future__ import annotations
 
@@ -22,11 +22,14 @@ from ui.render import (
     render_generating,
     render_header,
     render_hits,
+    render_notices,
     render_placeholder,
     render_stopped,
 )
+from ui.source import PageSource, article_views
 
-__all__ = ["build_app", "launch_options", "article_views", "ask", "generate", "stopped", "relabel", "CONCURRENCY"]
+__all__ = ["build_app", "launch_options", "article_views", "ask", "ask_current", "generate", "generate_current",
+           "stopped", "relabel", "CONCURRENCY", "MAX_UPLOAD_BYTES"]
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,10 @@ CONCURRENCY = 2
 MAX_K = 20
 DRAFT_EVERY_S = 0.08  # at most ~12 draft updates a second while the model writes
 QUEUE_SIZE = 200
+# The page takes no file, but Gradio's upload route is open to anyone who can reach the page:
+# bound each upload, and delete what was uploaded after an hour.
+MAX_UPLOAD_BYTES = 100_000
+UPLOADS_KEPT_S = (3600, 3600)
 CSS_PATH = Path(__file__).resolve().parent / "static" / "ui.css"
 # Opening an article (<details>) scrolls its highlighted span into view. Without JS the
 # "show in article" anchors still open the details and jump to the span.
@@ -45,11 +52,6 @@ element.addEventListener('toggle', (event) => {
   if (mark) mark.scrollIntoView({block: 'center', behavior: 'smooth'});
 }, true);
 """
-
-
-def article_views(pipeline: Pipeline) -> dict[str, ArticleView]:
-    return {doc_id: ArticleView(doc_id, doc.title, doc.date, doc.text)
-            for doc_id, doc in pipeline.documents.items()}
 
 
 def _filters(doc_ids: Sequence[str] | None) -> Filters | None:
@@ -107,6 +109,34 @@ def generate(generator: Generator | None, articles: Mapping[str, ArticleView], q
     yield render_answer(final, articles, lang), gr.update(visible=False)
 
 
+def ask_current(source: PageSource, question: str, k: float, doc_ids: Sequence[str] | None,
+                interface_lang: str) -> tuple[str, str, str]:
+    """`ask` over the source's current index, its notices (articles changed, new index not
+    loadable) above the answer."""
+    snap = source.snapshot()
+    answer_html, passages_html, shown = ask(snap.pipeline, snap.articles, question, k, doc_ids, interface_lang)
+    return render_notices(snap.notices, shown) + answer_html, passages_html, shown
+
+
+def generate_current(source: PageSource, question: str, k: float, doc_ids: Sequence[str] | None,
+                     interface_lang: str, enabled: bool) -> Iterator[tuple[Any, Any]]:
+    """`generate` over the source's current index, its notices above the final answer."""
+    snap = source.snapshot()
+    steps = generate(snap.generator, snap.articles, question, k, doc_ids, interface_lang, enabled)
+    try:
+        for markup, button in steps:
+            if isinstance(markup, str) and not markup.startswith("<div class=\"qa-out qa-generating\""):
+                markup = render_notices(snap.notices, ui_lang(interface_lang)) + markup
+            yield markup, button
+    finally:
+        steps.close()  # a stopped generation stops the model
+
+
+def article_choices(source: PageSource) -> Any:
+    """The article filter's choices for a page that opens now (a build may have changed them)."""
+    return gr.update(choices=_article_choices(source.snapshot().articles))
+
+
 def stopped(interface_lang: str) -> tuple[str, Any]:
     """The stop button: what replaces the unchecked draft, and the button hidden again."""
     return render_stopped(ui_lang(interface_lang)), gr.update(visible=False)
@@ -146,12 +176,14 @@ def _language_radio(lang: str) -> gr.Radio:
                     label=t(lang, "interface"), elem_id="qa-lang", container=False)
 
 
-def build_app(pipeline: Pipeline, lang: str = DEFAULT_LANG, generator: Generator | None = None) -> gr.Blocks:
-    """The page: question, examples, options, an answer tab and a passages tab. With a `generator`,
-    the options offer a generated answer (streamed, with a stop button)."""
+def build_app(source: PageSource | Pipeline, lang: str = DEFAULT_LANG, generator: Generator | None = None) -> gr.Blocks:
+    """The page: question, examples, options, an answer tab and a passages tab. With a generator
+    (in `source`, or `generator` beside a plain pipeline), the options offer a generated answer
+    (streamed, with a stop button)."""
     lang = ui_lang(lang)
-    articles = article_views(pipeline)
-    with gr.Blocks(title="News QA", analytics_enabled=False) as demo:
+    source = source if isinstance(source, PageSource) else PageSource.fixed(source, generator)
+    articles = source.snapshot().articles
+    with gr.Blocks(title="News QA", analytics_enabled=False, delete_cache=UPLOADS_KEPT_S) as demo:
         with gr.Row(elem_id="qa-top"):
             header = gr.HTML(render_header(lang), elem_id="qa-header", padding=False, js_on_load=None)
             language = _language_radio(lang)
@@ -167,7 +199,7 @@ def build_app(pipeline: Pipeline, lang: str = DEFAULT_LANG, generator: Generator
             k = gr.Slider(1, MAX_K, value=5, step=1, label=t(lang, "k"), elem_id="qa-k")
             doc_ids = gr.Dropdown(choices=_article_choices(articles), value=[], multiselect=True,
                                   label=t(lang, "articles"), elem_id="qa-docs")
-            can_generate = generator is not None
+            can_generate = source.can_generate
             generate_box = gr.Checkbox(value=False, label=t(lang, "generate"), interactive=can_generate,
                                        info=t(lang, "generate_info" if can_generate else "generate_unavailable"),
                                        elem_id="qa-generate")
@@ -178,14 +210,14 @@ def build_app(pipeline: Pipeline, lang: str = DEFAULT_LANG, generator: Generator
             with gr.Tab(t(lang, "tab_passages"), id="passages") as passages_tab:
                 passages_html = gr.HTML(render_placeholder(t(lang, "empty_passages")), elem_id="qa-passages",
                                         js_on_load=SCROLL_JS, padding=False)
-        handler = partial(ask, pipeline, articles)
+        handler = partial(ask_current, source)
         inputs, outputs = [question, k, doc_ids, language], [answer_html, passages_html, language]
         asked = [gr.on([ask_button.click, question.submit], handler, inputs, outputs, api_name="ask",
                        concurrency_id="qa", concurrency_limit=CONCURRENCY),
                  examples.load_input_event.then(handler, inputs, outputs, api_visibility="private",
                                                 concurrency_id="qa", concurrency_limit=CONCURRENCY)]
-        if generator is not None:
-            writing = partial(generate, generator, articles)
+        if can_generate:
+            writing = partial(generate_current, source)
             generations = [event.then(writing, [*inputs, generate_box], [answer_html, stop_button],
                                       api_visibility="private", concurrency_id="generate",
                                       concurrency_limit=1)
@@ -196,6 +228,7 @@ def build_app(pipeline: Pipeline, lang: str = DEFAULT_LANG, generator: Generator
                    answer_tab, passages_tab, answer_html, passages_html]
         language.change(partial(relabel, can_generate=can_generate), [language, answer_html, passages_html],
                         targets, api_visibility="private", queue=False)
+        demo.load(partial(article_choices, source), None, [doc_ids], api_visibility="private", queue=False)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo
 
@@ -206,4 +239,4 @@ def launch_options() -> dict[str, Any]:
                               font_mono=["ui-monospace", "monospace"])
     return {"theme": theme, "css_paths": [CSS_PATH], "share": False, "footer_links": ["api"],
             "ssr_mode": False, "pwa": False, "mcp_server": False, "enable_monitoring": False,
-            "show_error": False, "quiet": True}
+            "show_error": False, "quiet": True, "max_file_size": MAX_UPLOAD_BYTES}

@@ -70,10 +70,13 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _serve(pipeline: Pipeline, backend: ChatBackend | None, args: argparse.Namespace, started: float) -> int:
-    from qa import Generator
+    from qa import DEFAULT_INDEX_DIR
     from ui.app import build_app, launch_options
+    from ui.source import PageSource
 
-    demo = build_app(pipeline, lang=args.lang, generator=Generator(pipeline, backend) if backend else None)
+    # Follows the index folder: a build swapped in is served from the next question on.
+    source = PageSource.follow(pipeline, args.index_dir or DEFAULT_INDEX_DIR, backend)
+    demo = build_app(source, lang=args.lang)
     try:
         demo.launch(server_name=args.host, server_port=args.port, prevent_thread_lock=True, **launch_options())
     except OSError as err:

@@ -59,6 +59,7 @@ _LABELS: dict[str, dict[str, str]] = {
                    "ask again to see an answer.",
         "generated_label": "Generated answer — each citation checked against its sentence",
         "unsupported": "Not supported by the cited articles",
+        "index_notice": "The index and the articles differ",
     },
     "fr": {
         "title": "Interroger les articles",
@@ -102,6 +103,7 @@ _LABELS: dict[str, dict[str, str]] = {
                    "reposez la question pour obtenir une réponse.",
         "generated_label": "Réponse rédigée — chaque citation vérifiée contre sa phrase",
         "unsupported": "Non étayé par les articles cités",
+        "index_notice": "L’index et les articles diffèrent",
     },
 }
 

@@ -14,7 +14,7 @@ from ui.i18n import t, ui_lang
 
 __all__ = [
     "ArticleView", "highlight", "score_bar", "render_answer", "render_hits", "render_header",
-    "render_error", "render_placeholder", "is_placeholder", "render_generating", "render_stopped",
+    "render_error", "render_placeholder", "is_placeholder", "render_generating", "render_stopped", "render_notices",
 ]
 
 log = logging.getLogger(__name__)
@@ -235,6 +235,16 @@ def render_header(lang: str) -> str:
 def render_error(message: str, lang: str) -> str:
     return (f"<div class=\"qa-out qa-error\" role=\"alert\"><strong>{_esc(t(lang, 'error'))}</strong>"
             f"<p>{_esc(message)}</p></div>")
+
+
+def render_notices(notices: Sequence[str], lang: str) -> str:
+    """What the reader must know about the index before reading an answer from it (the articles
+    changed since it was built, a new index could not be loaded); empty when nothing."""
+    if not notices:
+        return ""
+    items = "".join(f"<p>{_esc(n)}</p>" for n in notices)
+    return (f"<div class=\"qa-index-notice\" role=\"status\"><strong>{_esc(t(ui_lang(lang), 'index_notice'))}"
+            f"</strong>{items}</div>")
 
 
 def render_placeholder(text: str) -> str:

@@ -1,0 +1,105 @@
+"""A `Pipeline` that follows its index folder, for a process that serves it for long (the page).
+
+When a build swaps a new index in, the next `current()` loads it (sharing the model); when the
+articles change and no build has run yet, `current()` says so in one sentence rather than serving
+the old text without a word. Both are noticed from `stat` calls, at most every `check_every_s`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from index import IndexNotReady, StaleIndex
+from index.manifest import FILE as MANIFEST_FILE
+from qa.pipeline import Pipeline
+
+__all__ = ["Served", "LivePipeline"]
+
+log = logging.getLogger(__name__)
+
+Stamp = tuple[object, ...] | None
+
+
+@dataclass(frozen=True)
+class Served:
+    """The pipeline to answer with now, and what the reader should know about it."""
+
+    pipeline: Pipeline
+    notices: tuple[str, ...] = ()
+
+
+def _file_stamp(path: Path) -> Stamp:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size
+
+
+def _folder_stamp(folder: Path) -> Stamp:
+    """Names, sizes and times of a folder's entries: changes when an article is edited, added,
+    removed or renamed (without reading any)."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return None
+    return tuple((e.name, _file_stamp(Path(e.path))) for e in entries)
+
+
+class LivePipeline:
+    """Thread-safe; `current()` is cheap (two `stat`s and a folder listing at most every
+    `check_every_s` seconds; the articles are hashed only when their listing changed)."""
+
+    def __init__(self, pipeline: Pipeline, index_dir: Path, check_every_s: float = 2.0) -> None:
+        self._pipeline = pipeline
+        self._index_dir = index_dir
+        self._every = check_every_s
+        self._lock = threading.Lock()
+        self._index_stamp = self._failed_stamp = _file_stamp(index_dir / MANIFEST_FILE)
+        self._seeds_stamp = _folder_stamp(self._seeds_dir())
+        self._checked = time.monotonic()
+        self._stale: str | None = None
+        self._unloadable: str | None = None
+
+    def _seeds_dir(self) -> Path:
+        return Path(self._pipeline.data.manifest.seeds_dir)
+
+    def current(self) -> Served:
+        with self._lock:
+            if time.monotonic() - self._checked >= self._every:
+                self._refresh()
+                self._checked = time.monotonic()
+            return Served(self._pipeline, tuple(n for n in (self._unloadable, self._stale) if n))
+
+    def _refresh(self) -> None:
+        stamp = _file_stamp(self._index_dir / MANIFEST_FILE)
+        reloaded = stamp not in (self._index_stamp, self._failed_stamp) and self._reload(stamp)
+        seeds = _folder_stamp(self._seeds_dir())
+        if reloaded or seeds != self._seeds_stamp:
+            self._seeds_stamp = seeds
+            self._stale = self._staleness()
+
+    def _reload(self, stamp: Stamp) -> bool:
+        """Load the index a build swapped in; on failure keep serving the one loaded before."""
+        old = self._pipeline
+        try:
+            self._pipeline = Pipeline.load(self._index_dir, old.config, check_seeds=False, embedder=old.embedder)
+        except IndexNotReady as err:
+            self._failed_stamp = stamp
+            self._unloadable = f"{str(err).rstrip('.')}, and until then answers come from the index loaded before."
+            log.warning("%s", self._unloadable)
+            return False
+        self._index_stamp, self._unloadable = stamp, None
+        log.info("loaded the index that a build swapped into %s", self._index_dir)
+        return True
+
+    def _staleness(self) -> str | None:
+        try:
+            self._pipeline.data.manifest.check_seeds(self._seeds_dir(), self._index_dir)
+        except StaleIndex as err:
+            return f"{str(err).rstrip('.')}, and until then answers quote them as they were."
+        return None
