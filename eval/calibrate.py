@@ -12,7 +12,7 @@ from eval.metrics import abstention_prf
 from qa import AbstainConfig
 from qa.abstain import FEATURES
 
-__all__ = ["fit_logistic", "fit_abstention"]
+__all__ = ["fit_logistic", "fit_abstention", "out_of_fold"]
 
 _STEPS = 50
 _VETOES = (0.6, 0.8, 1.01)
@@ -42,7 +42,7 @@ def fit_logistic(raw: np.ndarray, y: np.ndarray, l2: float = 1.0,
     return w[1:] / std, float(w[0] - (w[1:] * mean / std).sum())
 
 
-def _out_of_fold(raw: np.ndarray, y: np.ndarray, l2: float, folds: int = 10) -> np.ndarray:
+def out_of_fold(raw: np.ndarray, y: np.ndarray, l2: float, folds: int = 10) -> np.ndarray:
     """Out-of-fold probabilities (k folds drawn with a fixed seed)."""
     out = np.zeros(len(y))
     fold = np.random.default_rng(0).permutation(len(y)) % folds
@@ -76,7 +76,7 @@ def fit_abstention(signals: list[dict[str, float]], unanswerable: list[bool], ma
     `max_false` of the answerable ones."""
     raw = np.array([[s[f] for f in features] for s in signals], dtype=float)
     y = np.array(unanswerable, dtype=float)
-    oof = _out_of_fold(raw, y, l2)
+    oof = out_of_fold(raw, y, l2)
     lexical = raw[:, features.index("lexical")]
     threshold, veto, (precision, recall, f1) = _best_rule(oof, lexical, y, max_false)
     weights, bias = fit_logistic(raw, y, l2)

@@ -6,26 +6,30 @@ reader's signals), then the reader that ships, trained on all the questions."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from eval.calibrate import fit_abstention, fit_logistic
+from eval.calibrate import fit_abstention, fit_logistic, out_of_fold
 from eval.metrics import token_f1
 from eval.train import Probe, grid
-from eval.train_reader import FROZEN_LAYERS, MAX_LENGTH, fold_of, make_pairs, prepare, read_probes, train, trainable
+from eval.cloze import cloze_pairs
+from eval.train_reader import (FROZEN_LAYERS, MAX_LENGTH, Pair, fold_of, make_pairs, prepare, read_probes, train,
+                               trainable)
 from qa import AbstainConfig
 from qa.abstain import READER_FEATURES
 from qa.reader import WEIGHTS, ReaderSpec
-from qa.reading import Combination
+from qa.reading import Combination, short_features
 
 __all__ = ["fit_reader", "save_reader"]
 
 log = logging.getLogger("eval.train")
 
 READ_TOP = 3
-SHORT_PRECISION = 0.85   # a short answer is shown when, on out-of-fold readings, answers at least
-                         # as sure were right (token F1 >= 0.5) this often
+CLOZE_PER_SENTENCE = 2   # synthetic questions per sentence of the training articles (eval.cloze)
+SHORT_PRECISION = 0.85   # a short answer is shown when, out of fold, answers at least as sure
+                         # were right (token F1 >= 0.5) this often
 
 
 def _out_of_fold(probes: list[Probe], pairs, prepared) -> list[list]:
@@ -51,9 +55,10 @@ def _combination(probes: list[Probe], readings: list[list]) -> Combination:
     return Combination(round(float(w_ranker), 4), round(float(w_relevance), 4), round(bias, 4), READ_TOP)
 
 
-def _short_threshold(probes: list[Probe], scored: list[list], combination: Combination) -> tuple[float, list[str]]:
-    """The lowest span margin at which shown short answers are right SHORT_PRECISION of the time."""
-    found = []
+def _short_model(probes: list[Probe], scored: list[list], combination: Combination) -> tuple[Combination, list[str]]:
+    """The short answer's confidence model, and the lowest confidence at which, out of fold, the
+    short answers shown were right (token F1 >= 0.5) SHORT_PRECISION of the time."""
+    rows, right = [], []
     for p, candidates in zip(probes, scored):
         if not p.question.gold.answerable:
             continue
@@ -61,19 +66,25 @@ def _short_threshold(probes: list[Probe], scored: list[list], combination: Combi
             p.pipeline.config.evidence.ranker))
         for s in chosen:
             if s.reading is not None and s.reading.span is not None:
-                text = p.pipeline.data.sentences[s.index].text[s.reading.span[0] : s.reading.span[1]]
-                found.append((s.reading.span_margin, token_f1(text, p.question.gold.answers) >= 0.5))
-    found.sort(key=lambda t: -t[0])
+                text = p.pipeline.data.sentences[s.index].text
+                rows.append(short_features(s, p.found.question, text))
+                right.append(token_f1(text[s.reading.span[0] : s.reading.span[1]], p.question.gold.answers) >= 0.5)
+    x, y = np.array(rows, dtype=float), np.array(right, dtype=float)
+    weights, bias = fit_logistic(x, y, l2=1.0)
+    oof = out_of_fold(x, y, l2=1.0)
+    order = np.argsort(-oof)
     answerable = sum(p.question.gold.answerable for p in probes)
-    lines = ["| span margin ≥ | shown per answerable question | right when shown |", "|---|---|---|"]
-    threshold, right = float("inf"), 0
-    for n, (margin, ok) in enumerate(found, start=1):
-        right += ok
-        if right / n >= SHORT_PRECISION:
-            threshold = margin
-        if n % max(1, len(found) // 12) == 0:
-            lines.append(f"| {margin:.2f} | {n / answerable:.3f} | {right / n:.3f} |")
-    return round(threshold, 4), lines
+    lines = ["| confidence ≥ | shown per answerable question | right when shown |", "|---|---|---|"]
+    threshold, hits = float("inf"), 0
+    for n, i in enumerate(order, start=1):
+        hits += y[i]
+        if n >= 20 and hits / n >= SHORT_PRECISION:
+            threshold = float(oof[i])
+        if n % max(1, len(order) // 12) == 0:
+            lines.append(f"| {oof[i]:.2f} | {n / answerable:.3f} | {hits / n:.3f} |")
+    fitted = replace(combination, short_weights=tuple(round(float(w), 4) for w in weights),
+                     short_bias=round(bias, 4), short_threshold=round(threshold, 4))
+    return fitted, lines
 
 
 def save_reader(net, spec: ReaderSpec, folder: Path) -> None:
@@ -89,7 +100,10 @@ def fit_reader(probes: list[Probe], folder: Path) -> AbstainConfig:
     """Trains, fits and ships the reader; returns the abstention model that reads its signals."""
     spec = probes[0].pipeline.embedder.spec
     pairs = make_pairs(probes)
-    log.warning("reader: %d pairs from %d questions", len(pairs), len(probes))
+    for pipeline in {id(p.pipeline): p.pipeline for p in probes}.values():
+        docs = {d for p in probes if p.pipeline is pipeline for d in p.question.gold.docs}
+        pairs += cloze_pairs(pipeline, docs, Pair, per_sentence=CLOZE_PER_SENTENCE)
+    log.warning("reader: %d pairs from %d questions and their articles' cloze questions", len(pairs), len(probes))
     prepared = prepare(pairs, spec.path)
     readings = _out_of_fold(probes, pairs, prepared)
     combination = _combination(probes, readings)
@@ -98,10 +112,9 @@ def fit_reader(probes: list[Probe], folder: Path) -> AbstainConfig:
     (margin, floor, contained), lines = grid([probes[n] for n in answerable], probes[0].pipeline.config.evidence.ranker,
                                              [rescore[n] for n in answerable])
     print("Selection grid with the reader (out-of-fold):", *lines, sep="\n")
-    combination = Combination(**{**combination.to_dict(), "margin": margin, "floor": floor})
-    threshold, lines = _short_threshold(probes, rescore, combination)
+    combination = replace(combination, margin=margin, floor=floor)
+    combination, lines = _short_model(probes, rescore, combination)
     print("Short answers (out-of-fold):", *lines, sep="\n")
-    combination = Combination(**{**combination.to_dict(), "short_threshold": threshold})
     signals = [p.pipeline.signals(p.found.question, s, p.found.vector) for p, s in zip(probes, rescore)]
     abstain = fit_abstention(signals, [not p.question.gold.answerable for p in probes], features=READER_FEATURES)
     print(f"combination: {combination}; abstention with the reader: threshold {abstain.threshold}, {abstain.evidence}")

@@ -25,9 +25,9 @@ log = logging.getLogger("eval.train")
 
 TRAIN_TOP = 3        # candidates per question used as training pairs
 FROZEN_LAYERS = 8    # lowest encoder layers kept as converted (their output is cached in training)
-EPOCHS = 2
+EPOCHS = 3
 BATCH = 16
-LR, HEAD_LR = 5e-5, 1e-3
+LR, HEAD_LR = 2e-4, 1e-3
 MAX_LENGTH = 160
 SEED = 0
 

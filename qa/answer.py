@@ -23,10 +23,10 @@ def no_answer_text(lang: str) -> str:
     return _NO_ANSWER.get(lang, _NO_ANSWER["en"])
 
 
-def _citation(n: int, s: Scored, data: IndexData, combination: Combination | None) -> Citation:
+def _citation(n: int, s: Scored, data: IndexData, question: Question, combination: Combination | None) -> Citation:
     sentence = data.sentences[s.index]
     doc = data.documents[sentence.doc_id]
-    short = s.answer if combination is None else combination.short_answer(s)
+    short = s.answer if combination is None else combination.short_answer(s, question, sentence.text)
     answer = (sentence.start + short[0], sentence.start + short[1]) if short else (None, None)
     return Citation(n=n, doc_id=doc.doc_id, title=doc.title, date=doc.date, start=sentence.start,
                     end=sentence.end, quote=sentence.text, score=round(s.score, 4),
@@ -59,7 +59,7 @@ def assemble(question: Question, selected: list[Scored], hits: list[Hit], data: 
         return Answer(question=question.text, lang=question.lang, abstained=True,
                       text=no_answer_text(question.lang), related=_related(hits, data),
                       notices=question.notices, confidence=confidence, signals=signals)
-    citations = tuple(_citation(n, s, data, combination) for n, s in enumerate(_reading_order(selected, data), start=1))
+    citations = tuple(_citation(n, s, data, question, combination) for n, s in enumerate(_reading_order(selected, data), start=1))
     text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
     return Answer(question=question.text, lang=question.lang, abstained=False, text=text,
                   citations=citations, notices=question.notices, confidence=confidence, signals=signals)

@@ -38,8 +38,8 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round((len(ordered) - 1) * q / 100)))]
 
 
-def _measure(pipeline: Pipeline, mode: Mode, rounds: int) -> dict[str, list[float]]:
-    configured = pipeline.with_config(replace(pipeline.config, mode=mode))
+def _measure(pipeline: Pipeline, mode: Mode, rounds: int, reader: bool = True) -> dict[str, list[float]]:
+    configured = pipeline.with_config(replace(pipeline.config, mode=mode, use_reader=reader))
     configured.ask(QUESTIONS[0])  # warm-up
     times: dict[str, list[float]] = {"total": [], "embed": [], "search": [], "sentences": []}
     for _ in range(rounds):
@@ -67,13 +67,14 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     pipeline = Pipeline.load(args.index_dir)
     load = time.perf_counter() - started
-    results = {mode: _measure(pipeline, mode, args.rounds) for mode in (Mode.HYBRID, Mode.DENSE, Mode.BM25)}
-    base = statistics.median(results[Mode.HYBRID]["total"])
+    results = {mode.value: _measure(pipeline, mode, args.rounds) for mode in (Mode.HYBRID, Mode.DENSE, Mode.BM25)}
+    results["hybrid, no reader"] = _measure(pipeline, Mode.HYBRID, args.rounds, reader=False)
+    base = statistics.median(results["hybrid"]["total"])
     print(f"{len(QUESTIONS) * args.rounds} asks per mode; pipeline load {load:.1f}s (in process)")
-    print(f"{'mode':8} {'p50 ms':>8} {'p95 ms':>8} {'vs hybrid':>9} {'embed p50':>10} {'search p50':>11} {'sentences p50':>14}")
+    print(f"{'mode':17} {'p50 ms':>8} {'p95 ms':>8} {'vs hybrid':>9} {'embed p50':>10} {'search p50':>11} {'sentences p50':>14}")
     for mode, times in results.items():
         p50 = statistics.median(times["total"])
-        print(f"{mode.value:8} {p50:8.1f} {_percentile(times['total'], 95):8.1f} {p50 / base:9.2f} "
+        print(f"{mode:17} {p50:8.1f} {_percentile(times['total'], 95):8.1f} {p50 / base:9.2f} "
               f"{statistics.median(times['embed']):10.1f} {statistics.median(times['search']):11.2f} "
               f"{statistics.median(times['sentences']):14.2f}")
     colds = [_cold_start(args.index_dir) for _ in range(2)]

@@ -87,7 +87,8 @@ class LivePipeline:
         """Load the index a build swapped in; on failure keep serving the one loaded before."""
         old = self._pipeline
         try:
-            self._pipeline = Pipeline.load(self._index_dir, old.config, check_seeds=False, embedder=old.embedder)
+            self._pipeline = Pipeline.load(self._index_dir, old.config, check_seeds=False, embedder=old.embedder,
+                                           reader=old.reader)
         except IndexNotReady as err:
             self._failed_stamp = stamp
             self._unloadable = f"{str(err).rstrip('.')}, and until then answers come from the index loaded before."

@@ -59,7 +59,7 @@ class Pipeline:
         self.config = config or QAConfig()
         self._reader = reader
         self.reader = reader if self.config.use_reader else None
-        self.combination = Combination(**self.reader.spec.combination) if self.reader is not None else None
+        self.combination = Combination.from_dict(self.reader.spec.combination) if self.reader is not None else None
         self.abstain = self.config.abstain_reader if self.reader is not None else self.config.abstain
         self.retriever = Retriever(data, self.config.retrieval)
         self.scorer = SentenceScorer(data, self.config.evidence)

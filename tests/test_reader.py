@@ -68,3 +68,23 @@ def test_a_reader_for_other_weights_is_not_used(tmp_path, embedder):
     spec = ReaderSpec.load(folder)
     ReaderSpec(base_fingerprint="other", frozen_layers=spec.frozen_layers, combination=spec.combination).save(folder)
     assert Reader.shipped(embedder.spec.path, embedder.spec.fingerprint, folder) is None
+
+
+def test_short_answer_confidence_reads_the_span_and_the_question():
+    from qa.evidence import Scored
+    from qa.question import prepare_question
+    from qa.reader import Reading
+    from qa.reading import SHORT_FEATURES, Combination, short_features
+
+    sentence = "Selon Séoul, la Corée du Nord a envoyé 7 000 conteneurs de munitions."
+    at = sentence.index("7 000")
+    scored = Scored(0, 0.8, 0.9, 0.5, 0.0, None, reading=Reading(2.0, (at, at + 16), 3.0))
+    question = prepare_question("Combien de conteneurs la Corée du Nord a-t-elle envoyés ?")
+    features = dict(zip(SHORT_FEATURES, short_features(scored, question, sentence)))
+    assert features["pattern_agrees"] == 1.0 and features["typed_question"] == 1.0
+    assert features["echo"] == pytest.approx(1 / 3), "of 7, 000 and conteneurs, only conteneurs is asked"
+    sure = Combination(short_weights=(1.0, 0, 0, 0, 0, 0, 0), short_bias=0.0, short_threshold=0.9)
+    assert sure.short_answer(scored, question, sentence) == (at, at + 16)
+    unsure = Combination(short_weights=(1.0, 0, 0, 0, 0, 0, 0), short_bias=-5.0, short_threshold=0.9)
+    assert unsure.short_answer(scored, question, sentence) is None
+    assert Combination().short_answer(scored, question, sentence) is None, "no fitted model: nothing shown"
