@@ -1,8 +1,8 @@
 """A quality floor on articles nobody tuned for: the real pipeline (model, ranker, reader,
 abstention) over 15 articles of the dev set's report half and 100 of their questions, French,
 English and cross-lingual, plus questions whose article is not there. The floors sit a few
-points under what `python -m eval --devset --split report` measures on the whole half; a change
-that loses more than that fails here. Skips where ../shared is absent (a fresh clone)."""
+points under what this slice measured when they were set; a change that loses more than that
+fails here. Skips where ../shared is absent (a fresh clone)."""
 
 from __future__ import annotations
 
@@ -82,13 +82,14 @@ def test_answers_hold_up_on_articles_nobody_tuned_for(dev_slice):
 
 
 def test_short_answers_when_shown_are_mostly_right(dev_slice):
+    """The shipped confidence threshold shows a short answer only when it is usually right (today
+    it shows none on this slice: no confidence level reached the bar on the tune half)."""
     _, questions, answers = dev_slice
     shown = [(q, a.citations[0].short_answer) for q, a in zip(questions, answers)
              if q.gold.answerable and not a.abstained and a.citations[0].short_answer]
     right = sum(token_f1(short, q.gold.answers) >= 0.5 for q, short in shown)
-    assert len(shown) >= FLOORS["short_shown"] * (QUESTIONS - UNANSWERABLE), f"{len(shown)} short answers shown"
     assert right >= FLOORS["short_right"] * len(shown), f"{right} of {len(shown)} short answers right"
 
 
-FLOORS = {"containment": 0.0, "false_abstention": 1.0, "out_of_corpus_caught": 0.0, "short_shown": 0.0,
-          "short_right": 0.0}
+# measured on this slice: containment 0.612, false abstentions 0.200, out-of-corpus caught 1.000
+FLOORS = {"containment": 0.56, "false_abstention": 0.26, "out_of_corpus_caught": 0.85, "short_right": 0.8}
