@@ -53,8 +53,8 @@ class EvidenceConfig:
     max_sentences: int = 3
     duplicate_cosine: float = 0.93
     min_chars: int = 25        # shorter sentences (headings, credits) are context, not evidence
-    multi_margin: float = 0.25  # how far (in probability) a sentence may trail when it gives
-                                # another figure for the same thing asked "how many" about
+    multi_floor: float = 0.1   # a sentence giving another figure for the same thing asked "how
+                               # many" about is shown when the ranker gives it at least this
     ranker: RankerModel = field(default_factory=RankerModel.shipped)
 
 
@@ -156,7 +156,7 @@ class SentenceScorer:
     def select(self, question: Question, scored: list[Scored], ranker: RankerModel | None = None) -> list[Scored]:
         """The best sentence, plus up to two more that the ranker finds nearly as likely and
         that add something new: preferably from other articles, which is how disagreeing
-        figures get shown (for "how many", another figure for the same thing may trail more)."""
+        figures get shown (for "how many", another figure for the same thing may trail far more)."""
         if not scored:
             return []
         cfg, ranker = self.config, ranker or self.config.ranker
@@ -164,7 +164,7 @@ class SentenceScorer:
         floor = max(ranker.floor, best - ranker.margin)
         counting = question.kind == Kind.HOW_MANY
         close = [s for s in scored[1:] if not s.heading and (s.score >= floor or (
-            counting and s.score >= best - cfg.multi_margin and self._another_figure(scored[0], s)))]
+            counting and s.score >= cfg.multi_floor and self._another_figure(scored[0], s)))]
         chosen = [scored[0]]
         close.sort(key=lambda s: (self._same_doc(s, chosen), -s.score))
         for cand in close:

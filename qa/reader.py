@@ -68,7 +68,7 @@ class Reading:
 def encode_pairs(tokenizer, questions: list[str], sentences: list[str], max_length: int) -> dict:
     """Token ids for (question, sentence) pairs, with each token's character offsets in its
     sentence (None for question and special tokens)."""
-    enc = tokenizer([QUERY + q for q in questions], [PASSAGE + s for s in sentences], truncation="only_second",
+    enc = tokenizer([QUERY + q for q in questions], [PASSAGE + s for s in sentences], truncation="longest_first",
                     max_length=max_length, padding=True, return_offsets_mapping=True, return_tensors="np")
     offsets = []
     for row in range(len(sentences)):
