@@ -91,7 +91,7 @@ def test_cli_on_another_corpus_builds_once_and_reuses_the_cache(tmp_path):
     first = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert first.returncode == 0, first.stderr
     assert "| hybrid | 3 |" in first.stdout
-    built = next((tmp_path / "cache").iterdir()) / "manifest.json"
+    built = next(p for p in (tmp_path / "cache").iterdir() if p.is_dir() and not p.name.startswith(".")) / "manifest.json"
     stamp = built.stat().st_mtime_ns
     second = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert second.returncode == 0, second.stderr
