@@ -6,11 +6,11 @@ few hundred real questions cannot; only tune-half and seed articles are used."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 import numpy as np
 
+from eval.train_reader import fold_of_key
 from qa.question import Kind
 from qa.short_answer import candidate_pattern
 
@@ -43,7 +43,7 @@ def cloze_pairs(pipeline, docs: set[str], pair_type, per_sentence: int = 1, seed
                  if m.end() - m.start() >= 2]
         if not found:
             continue
-        fold = hashlib.sha256(s.doc_id.encode("utf-8")).digest()[0] % 2
+        fold = fold_of_key(s.doc_id)
         lang = pipeline.documents[s.doc_id].lang
         for n in rng.permutation(len(found))[:per_sentence]:
             start, end, kind = found[n]

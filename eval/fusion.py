@@ -16,7 +16,7 @@ import numpy as np
 from eval.dataset import DEFAULT_QUESTIONS, DatasetError, EvalQuestion, load_questions
 from eval.devset import DEVSET_DIR, SPLITS, devset_questions, split_questions
 from eval.metrics import Located, recall_at
-from eval.runner import corpus_pipeline
+from eval.runner import corpus_pipeline, language_pair
 from qa import Mode, Pipeline, RetrievalConfig
 from qa.question import prepare_question
 from qa.retrieval import Retriever
@@ -37,11 +37,6 @@ METHODS: dict[str, tuple[Mode, RetrievalConfig]] = {
 }
 
 
-def _pair(pipeline: Pipeline, q: EvalQuestion) -> str:
-    doc = pipeline.documents.get(q.gold.docs[0]) if q.gold.docs else None
-    return f"{q.lang}→{doc.lang}" if doc is not None else q.lang
-
-
 def sweep(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, dict[str, float]]:
     """Recall@5 per language pair (and "all") for every method of METHODS."""
     answerable = [q for q in questions if q.gold.answerable]
@@ -54,7 +49,7 @@ def sweep(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, dict[s
         for q, p, vector in zip(answerable, prepared, vectors):
             hits = retriever.hits(retriever.rank(p.text, vector, p.lang, mode), 5)
             found = recall_at([Located(h.doc_id, h.start, h.end) for h in hits], q.gold, 5)
-            by_pair.setdefault(_pair(pipeline, q), []).append(found)
+            by_pair.setdefault(language_pair(pipeline, q), []).append(found)
             by_pair.setdefault("all", []).append(found)
         table[name] = {pair: float(np.mean(v)) for pair, v in sorted(by_pair.items())}
     return table

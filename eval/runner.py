@@ -17,7 +17,8 @@ from eval.metrics import (Located, abstention_prf, citation_correct, contains_an
 from qa import ChatBackend, GenerationConfig, Generator, Mode, Pipeline, QAConfig
 from qa.generate import split_claims
 
-__all__ = ["Variant", "QuestionResult", "default_variants", "generative_variant", "run_variant", "summarize", "corpus_pipeline",
+__all__ = ["Variant", "QuestionResult", "default_variants", "generative_variant", "run_variant", "summarize",
+           "corpus_pipeline", "language_pair",
            "breakdown"]
 
 _DEPTH = 10
@@ -88,7 +89,7 @@ def never_abstain(config: QAConfig) -> QAConfig:
     return replace(config, abstain=config.abstain.never(), abstain_reader=config.abstain_reader.never())
 
 
-def _pair(pipeline: Pipeline, q: EvalQuestion, asked: str) -> str:
+def language_pair(pipeline: Pipeline, q: EvalQuestion, asked: str = "") -> str:
     """"fr→en" for a French question answered by an English article; the type when unanswerable."""
     docs = [pipeline.documents[d] for d in q.gold.docs if d in pipeline.documents]
     if not q.gold.answerable or not docs:
@@ -117,7 +118,7 @@ def _one(pipeline: Pipeline, q: EvalQuestion, variant: str, generator: Generator
         cited=[{"doc_id": c.doc_id, "start": c.start, "end": c.end} for c in answer.citations],
         signals=dict(answer.signals), generated=answer.generated, sentences=sentences,
         unsupported=len(answer.unsupported), first_token_ms=answer.timings_ms.get("first_token", 0.0),
-        pair=_pair(pipeline, q, answer.lang), first_contains=first is not None and contains_answer(first.quote, gold.answers),
+        pair=language_pair(pipeline, q, answer.lang), first_contains=first is not None and contains_answer(first.quote, gold.answers),
         short_answer=short, short_exact=short is not None and exact_match(short, gold.answers),
         short_f1=token_f1(short, gold.answers) if short is not None else 0.0,
     )

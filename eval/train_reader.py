@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from eval.metrics import Gold
-from qa.reader import Reading, best_span, encode_pairs
+from qa.reader import Reader, Reading, ReaderSpec, encode_pairs
 
 __all__ = ["Pair", "Prepared", "make_pairs", "prepare", "train", "read_probes", "TRAIN_TOP", "FROZEN_LAYERS"]
 
@@ -42,9 +42,13 @@ class Pair:
     span: tuple[int, int] | None  # answer offsets inside the sentence
 
 
-def fold_of(q) -> int:
-    key = q.gold.docs[0] if q.gold.docs else q.id
+def fold_of_key(key: str) -> int:
+    """0 or 1: the half a question (by its article, else its id) or a cloze sentence's article is in."""
     return hashlib.sha256(key.encode("utf-8")).digest()[0] % 2
+
+
+def fold_of(q) -> int:
+    return fold_of_key(q.gold.docs[0] if q.gold.docs else q.id)
 
 
 def _span(text: str, doc_id: str, start: int, gold: Gold) -> tuple[int, int] | None:
@@ -187,25 +191,11 @@ def trainable(name: str) -> bool:
     return "pooler" not in name and "embeddings" not in name
 
 
-def read_probes(net, probes, top: int, max_answer_tokens: int = 24) -> list[list[Reading]]:
-    """The readings of each probe's `top` best candidates."""
-    import torch
+def read_probes(net, probes, top: int) -> list[list[Reading]]:
+    """The readings of each probe's `top` best candidates, as the shipped reader would read them."""
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(net.encoder.name_or_path)
-    out = []
-    for p in probes:
-        texts = [p.pipeline.data.sentences[s.index].text for s in p.found.scored[:top]]
-        if not texts:
-            out.append([])
-            continue
-        enc = encode_pairs(tokenizer, [p.question.question] * len(texts), texts, MAX_LENGTH)
-        with torch.inference_mode():
-            relevance, start, end = net(torch.from_numpy(enc["input_ids"]), torch.from_numpy(enc["attention_mask"]))
-        readings = []
-        for row, text in enumerate(texts):
-            span, margin = best_span(text, p.question.question, start[row].numpy(), end[row].numpy(),
-                                     enc["offsets"][row], max_answer_tokens)
-            readings.append(Reading(float(relevance[row]), span, margin))
-        out.append(readings)
-    return out
+    reader = Reader(net, AutoTokenizer.from_pretrained(net.encoder.name_or_path),
+                    ReaderSpec("", FROZEN_LAYERS, MAX_LENGTH))
+    return [reader.read(p.question.question, [p.pipeline.data.sentences[s.index].text for s in p.found.scored[:top]])
+            for p in probes]

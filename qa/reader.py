@@ -124,24 +124,27 @@ class Reader:
     """Loads the base encoder and the shipped layers once; `read` is thread-safe under the
     caller's lock (torch inference on CPU)."""
 
-    def __init__(self, model_path: str, spec: ReaderSpec, folder: Path = READER_DIR) -> None:
-        import torch
+    def __init__(self, net, tokenizer, spec: ReaderSpec) -> None:
+        self.net = net.eval()
+        self.tokenizer = tokenizer
+        self.spec = spec
+
+    @classmethod
+    def load(cls, model_path: str, spec: ReaderSpec, folder: Path = READER_DIR) -> Reader:
+        """The converted model with the shipped layers and heads of `folder` laid over it."""
         from safetensors.torch import load_file
         from transformers import AutoModel, AutoTokenizer
 
         from qa.reader_net import ReaderNet
 
-        self.spec = spec
-        self._torch = torch
-        self.tokenizer = AutoTokenizer.from_pretrained(model_path)
-        self.net = ReaderNet(AutoModel.from_pretrained(model_path))
+        net = ReaderNet(AutoModel.from_pretrained(model_path))
         shipped = {k: v.float() for k, v in load_file(str(folder / WEIGHTS)).items()}
-        missing = set(shipped) - set(self.net.state_dict())
+        missing = set(shipped) - set(net.state_dict())
         if missing:
             raise ValueError(f"The reader in {folder} does not fit this model ({len(missing)} unknown tensors); "
-                             "retrain it with `python -m eval.train reader`.")
-        self.net.load_state_dict(shipped, strict=False)
-        self.net.eval()
+                             "retrain it with `python -m eval.train`.")
+        net.load_state_dict(shipped, strict=False)
+        return cls(net, AutoTokenizer.from_pretrained(model_path), spec)
 
     @classmethod
     def shipped(cls, model_path: str, fingerprint: str, folder: Path = READER_DIR) -> Reader | None:
@@ -153,13 +156,14 @@ class Reader:
         if spec.base_fingerprint != fingerprint:
             log.warning("the reader in %s was trained on other embedding weights; it is not used", folder)
             return None
-        return cls(model_path, spec, folder)
+        return cls.load(model_path, spec, folder)
 
     def read(self, question: str, sentences: list[str]) -> list[Reading]:
         if not sentences:
             return []
+        import torch
+
         enc = encode_pairs(self.tokenizer, [question] * len(sentences), sentences, self.spec.max_length)
-        torch = self._torch
         with torch.inference_mode():
             relevance, start, end = self.net(torch.from_numpy(enc["input_ids"]), torch.from_numpy(enc["attention_mask"]))
         readings = []
