@@ -5,6 +5,8 @@ reader's signals), then the reader that ships, trained on all the questions."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from dataclasses import replace
 from pathlib import Path
@@ -19,17 +21,49 @@ from eval.train_reader import (FROZEN_LAYERS, MAX_LENGTH, Pair, fold_of, make_pa
                                trainable)
 from qa import AbstainConfig
 from qa.abstain import READER_FEATURES
-from qa.reader import WEIGHTS, ReaderSpec
+from qa.reader import WEIGHTS, Reading, ReaderSpec
 from qa.reading import Combination, short_features
 
-__all__ = ["fit_reader", "save_reader"]
+__all__ = ["fit_reader", "save_reader", "READINGS"]
 
 log = logging.getLogger("eval.train")
 
 READ_TOP = 3
 CLOZE_PER_SENTENCE = 2   # synthetic questions per sentence of the training articles (eval.cloze)
-SHORT_PRECISION = 0.85   # a short answer is shown when, out of fold, answers at least as sure
+SHORT_PRECISION = 0.80   # a short answer is shown when, out of fold, answers at least as sure
                          # were right (token F1 >= 0.5) this often
+
+
+READINGS = "reader-readings.json"   # the out-of-fold readings, kept in the cache folder for --refit
+
+
+def _readings_key(probes: list[Probe], pairs: list) -> str:
+    """What the out-of-fold readings depend on: the questions, their candidates, the pairs and
+    the training settings."""
+    digest = hashlib.sha256(repr((FROZEN_LAYERS, MAX_LENGTH, READ_TOP, CLOZE_PER_SENTENCE)).encode())
+    for p in probes:
+        digest.update(repr((p.question.id, [s.index for s in p.found.scored[:READ_TOP]])).encode())
+    for pair in pairs:
+        digest.update(repr((pair.question, pair.sentence, pair.span, pair.relevant)).encode())
+    return digest.hexdigest()[:16]
+
+
+def _save_readings(path: Path, key: str, readings: list[list[Reading]]) -> None:
+    rows = [[[float(r.relevance), [int(x) for x in r.span] if r.span else None, float(r.span_margin)] for r in found]
+            for found in readings]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"key": key, "readings": rows}), encoding="utf-8")
+
+
+def _load_readings(path: Path, key: str) -> list[list[Reading]] | None:
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("key") != key:
+        log.warning("the cached readings in %s are for other questions or settings; reading again", path)
+        return None
+    return [[Reading(rel, tuple(span) if span else None, margin) for rel, span, margin in found]
+            for found in data["readings"]]
 
 
 def _out_of_fold(probes: list[Probe], pairs, prepared) -> list[list]:
@@ -96,16 +130,26 @@ def save_reader(net, spec: ReaderSpec, folder: Path) -> None:
     spec.save(folder)
 
 
-def fit_reader(probes: list[Probe], folder: Path) -> AbstainConfig:
-    """Trains, fits and ships the reader; returns the abstention model that reads its signals."""
+def fit_reader(probes: list[Probe], folder: Path, cache: Path, refit: bool = False) -> AbstainConfig:
+    """Trains, fits and ships the reader; returns the abstention model that reads its signals.
+    With `refit`, the out-of-fold readings cached in `cache` by an earlier run and the reader
+    weights already in `folder` are kept: only what is fitted on the readings is fitted again."""
     spec = probes[0].pipeline.embedder.spec
     pairs = make_pairs(probes)
     for pipeline in {id(p.pipeline): p.pipeline for p in probes}.values():
         docs = {d for p in probes if p.pipeline is pipeline for d in p.question.gold.docs}
         pairs += cloze_pairs(pipeline, docs, Pair, per_sentence=CLOZE_PER_SENTENCE)
     log.warning("reader: %d pairs from %d questions and their articles' cloze questions", len(pairs), len(probes))
-    prepared = prepare(pairs, spec.path)
-    readings = _out_of_fold(probes, pairs, prepared)
+    key = _readings_key(probes, pairs)
+    readings = _load_readings(cache / READINGS, key) if refit else None
+    if refit and (readings is None or not (folder / WEIGHTS).is_file()):
+        raise ValueError(f"--refit needs the readings of an earlier full run in {cache / READINGS} and a reader in "
+                         f"{folder}; run `python -m eval.train` without --refit first.")
+    prepared = None
+    if readings is None:
+        prepared = prepare(pairs, spec.path)
+        readings = _out_of_fold(probes, pairs, prepared)
+        _save_readings(cache / READINGS, key, readings)
     combination = _combination(probes, readings)
     rescore = [p.pipeline.reread(p.found.question, p.found.scored, combination, r) for p, r in zip(probes, readings)]
     answerable = [n for n, p in enumerate(probes) if p.question.gold.answerable]
@@ -118,8 +162,11 @@ def fit_reader(probes: list[Probe], folder: Path) -> AbstainConfig:
     signals = [p.pipeline.signals(p.found.question, s, p.found.vector) for p, s in zip(probes, rescore)]
     abstain = fit_abstention(signals, [not p.question.gold.answerable for p in probes], features=READER_FEATURES)
     print(f"combination: {combination}; abstention with the reader: threshold {abstain.threshold}, {abstain.evidence}")
-    net = train(prepared, list(range(len(pairs))))
     evidence = {"pairs": len(pairs), "questions": len(probes), "oof_containment": round(contained, 4)}
-    save_reader(net, ReaderSpec(spec.fingerprint, FROZEN_LAYERS, MAX_LENGTH, combination=combination.to_dict(),
-                                evidence=evidence), folder)
+    shipped = ReaderSpec(spec.fingerprint, FROZEN_LAYERS, MAX_LENGTH, combination=combination.to_dict(),
+                         evidence=evidence)
+    if prepared is None:
+        shipped.save(folder)
+    else:
+        save_reader(train(prepared, list(range(len(pairs)))), shipped, folder)
     return abstain
