@@ -74,8 +74,8 @@ def _reusable(index_dir: Path, embedder: Embedder, chunking: ChunkConfig) -> tup
         log.warning("%s", note)
         return None, note
     manifest = previous.manifest
-    same = (manifest.model_fingerprint, manifest.dimension, manifest.chunking) == (
-        embedder.spec.fingerprint, embedder.dimension, chunking.to_dict())
+    same = (manifest.model_fingerprint, manifest.dimension, manifest.chunking, manifest.embedding_path) == (
+        embedder.spec.fingerprint, embedder.dimension, chunking.to_dict(), embedder.path.value)
     return (previous if same else None), None
 
 
@@ -159,7 +159,8 @@ def _build(config: BuildConfig, embedder: Embedder | None, started: float) -> Bu
     all_sentences = tuple(s for d in docs for s in sentences[d.doc_id])
     data = IndexData(
         folder=config.index_dir,
-        manifest=_manifest(config, embedder, docs, chunks, corpus.skipped, store, len(all_sentences)),
+        manifest=_manifest(config, embedder, docs, chunks, corpus.skipped, store, len(all_sentences),
+                           embedder.description if embedded or previous is None else previous.manifest.embedding),
         documents={d.doc_id: d for d in docs}, chunks=tuple(ordered), store=store,
         lexical=LexicalIndex.build([c.text for c in ordered], [c.lang for c in ordered]),
         sentences=all_sentences, sentence_vectors=sentence_vectors,
@@ -177,7 +178,8 @@ def _build(config: BuildConfig, embedder: Embedder | None, started: float) -> Bu
 
 
 def _manifest(config: BuildConfig, embedder: Embedder, docs: list[Document], chunks: dict[str, list[Chunk]],
-              skipped: tuple[Skipped, ...], store: FlatFaissStore, sentences: int) -> Manifest:
+              skipped: tuple[Skipped, ...], store: FlatFaissStore, sentences: int,
+              embedding: dict[str, str]) -> Manifest:
     return Manifest(
         model_id=embedder.spec.model_id,
         model_fingerprint=embedder.spec.fingerprint,
@@ -190,4 +192,5 @@ def _manifest(config: BuildConfig, embedder: Embedder, docs: list[Document], chu
         counts={"documents": len(docs), "chunks": sum(len(c) for c in chunks.values()), "sentences": sentences},
         skipped={s.doc_id: s.reason for s in skipped},
         store=store.describe(),
+        embedding=embedding,
     )
