@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from index.compiled import openvino_version
-from index.fast_embed import FolderInfo, OpenVinoEncoder, compile_embedder, compiled_copy
+from index.fast_embed import FolderInfo, OpenVinoEncoder, SharedTokenizer, compile_embedder, compiled_copy
 
 __all__ = ["ModelSpec", "Embedder", "EmbeddingPath", "resolve_model", "DEFAULT_MODEL"]
 
@@ -156,6 +156,13 @@ class Embedder:
             self._why = f"the compiled copy could not be used: {err.__class__.__name__}: {str(err)[:200]}"
             log.warning("embedding with sentence-transformers: %s", self._why)
             return None
+
+    @property
+    def shared_tokenizer(self) -> SharedTokenizer | None:
+        """The fast path's tokenizer (loads the model), for the compiled reader to share; None
+        on the sentence-transformers path."""
+        engine = self._engine_loaded()
+        return engine.tokenizer if isinstance(engine, OpenVinoEncoder) else None
 
     @property
     def load_seconds(self) -> float:

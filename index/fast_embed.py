@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ import numpy as np
 
 from index.compiled import CompiledCopy, compiled_precision, export_openvino, open_compiled
 
-__all__ = ["FolderInfo", "OpenVinoEncoder", "compile_embedder", "compiled_copy"]
+__all__ = ["FolderInfo", "OpenVinoEncoder", "SharedTokenizer", "compile_embedder", "compiled_copy"]
 
 log = logging.getLogger(__name__)
 
@@ -93,17 +94,36 @@ def compile_embedder(model_path: str, fingerprint: str) -> CompiledCopy:
     return copy
 
 
+class SharedTokenizer:
+    """A tokenizer.json loaded once (most of a second for e5's 250k pieces) and shared by the
+    embedder and the compiled reader: each call sets its own truncation and padding, under a lock."""
+
+    def __init__(self, path: Path) -> None:
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(path))
+        self._lock = threading.Lock()
+        self.pad_id = self._tokenizer.token_to_id("<pad>") or 0
+
+    def encode(self, inputs: list, max_length: int, pad: bool = False, strategy: str = "longest_first") -> list:
+        """`tokenizers.Encoding`s of `inputs` (texts, or pairs of texts), cut to `max_length`
+        tokens and, with `pad`, padded to the longest."""
+        with self._lock:
+            self._tokenizer.enable_truncation(max_length, strategy=strategy)
+            if pad:
+                self._tokenizer.enable_padding(pad_id=self.pad_id, pad_token="<pad>")
+            else:
+                self._tokenizer.no_padding()
+            return self._tokenizer.encode_batch(inputs)
+
+
 class OpenVinoEncoder:
     """Embeds texts with the compiled copy; texts are batched by token length to limit padding."""
 
     def __init__(self, copy: CompiledCopy, tokenizer_file: Path, max_tokens: int, batch_size: int = 32) -> None:
-        from tokenizers import Tokenizer
-
         started = time.perf_counter()
-        self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
-        self._tokenizer.no_padding()
-        self._tokenizer.enable_truncation(max_tokens)
-        self._pad = self._tokenizer.token_to_id("<pad>") or 0
+        self.tokenizer = SharedTokenizer(tokenizer_file)
+        self.max_tokens = max_tokens
         self._model = open_compiled(copy)
         self._request = self._model.create_infer_request()
         self.batch_size = batch_size
@@ -111,10 +131,10 @@ class OpenVinoEncoder:
         self.seconds = time.perf_counter() - started
 
     def count_tokens(self, text: str) -> int:
-        return len(self._tokenizer.encode(text).ids)
+        return len(self.tokenizer.encode([text], self.max_tokens)[0].ids)
 
     def encode(self, texts: list[str], dimension: int, progress: bool = False) -> np.ndarray:
-        ids = [e.ids for e in self._tokenizer.encode_batch(texts)]
+        ids = [e.ids for e in self.tokenizer.encode(texts, self.max_tokens)]
         order = np.argsort([len(i) for i in ids], kind="stable")
         out = np.zeros((len(texts), dimension), dtype=np.float32)
         batches = range(0, len(texts), self.batch_size)
@@ -125,7 +145,7 @@ class OpenVinoEncoder:
         for first in batches:
             rows = order[first : first + self.batch_size]
             width = max(len(ids[r]) for r in rows)
-            tokens = np.full((len(rows), width), self._pad, dtype=np.int64)
+            tokens = np.full((len(rows), width), self.tokenizer.pad_id, dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
             for i, row in enumerate(rows):
                 tokens[i, : len(ids[row])] = ids[row]

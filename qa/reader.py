@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from index.analyzer import fold
+from index.fast_embed import SharedTokenizer
 
 __all__ = ["READER_DIR", "Reading", "ReaderSpec", "Reader", "encode_pairs", "best_span"]
 
@@ -65,11 +66,9 @@ class Reading:
     span_margin: float               # best span's score minus the "no answer" score
 
 
-def _encode_raw(tokenizer, questions: list[str], sentences: list[str], max_length: int) -> dict:
-    """`encode_pairs` with a `tokenizers.Tokenizer` (the compiled reader's: no transformers)."""
-    tokenizer.enable_truncation(max_length, strategy="longest_first")
-    tokenizer.enable_padding(pad_id=tokenizer.token_to_id("<pad>") or 0, pad_token="<pad>")
-    encs = tokenizer.encode_batch([(QUERY + q, PASSAGE + s) for q, s in zip(questions, sentences)])
+def _encode_raw(tokenizer: SharedTokenizer, questions: list[str], sentences: list[str], max_length: int) -> dict:
+    """`encode_pairs` with the `tokenizers` library alone (the compiled reader's: no transformers)."""
+    encs = tokenizer.encode([(QUERY + q, PASSAGE + s) for q, s in zip(questions, sentences)], max_length, pad=True)
     offsets = [[(a - len(PASSAGE), b - len(PASSAGE)) if ids == 1 and b > len(PASSAGE) else None
                 for ids, (a, b) in zip(e.sequence_ids, e.offsets)] for e in encs]
     return {"input_ids": np.array([e.ids for e in encs], dtype=np.int64),
@@ -79,10 +78,8 @@ def _encode_raw(tokenizer, questions: list[str], sentences: list[str], max_lengt
 def encode_pairs(tokenizer, questions: list[str], sentences: list[str], max_length: int) -> dict:
     """Token ids for (question, sentence) pairs, with each token's character offsets in its
     sentence (None for question and special tokens). `tokenizer`: a transformers tokenizer, or
-    a `tokenizers.Tokenizer` over the same tokenizer.json (the same ids and offsets)."""
-    from tokenizers import Tokenizer
-
-    if isinstance(tokenizer, Tokenizer):
+    a `SharedTokenizer` over the same tokenizer.json (the same ids and offsets)."""
+    if isinstance(tokenizer, SharedTokenizer):
         return _encode_raw(tokenizer, questions, sentences, max_length)
     enc = tokenizer([QUERY + q for q in questions], [PASSAGE + s for s in sentences], truncation="longest_first",
                     max_length=max_length, padding=True, return_offsets_mapping=True, return_tensors="np")
@@ -168,8 +165,8 @@ class Reader:
         return cls(net, AutoTokenizer.from_pretrained(model_path), spec)
 
     @classmethod
-    def shipped(cls, model_path: str, fingerprint: str, folder: Path = READER_DIR, compiled: bool = True
-                ) -> Reader | None:
+    def shipped(cls, model_path: str, fingerprint: str, folder: Path = READER_DIR, compiled: bool = True,
+                tokenizer: SharedTokenizer | None = None) -> Reader | None:
         """The shipped reader, or None (with a log line) when absent or made for other weights;
         `compiled`: its compiled copy when it can be used (else the torch reader)."""
         spec = ReaderSpec.load(folder)
@@ -179,16 +176,15 @@ class Reader:
         if spec.base_fingerprint != fingerprint:
             log.warning("the reader in %s was trained on other embedding weights; it is not used", folder)
             return None
-        return (cls.load_compiled(model_path, fingerprint, spec, folder) if compiled else None) or \
+        return (cls.load_compiled(model_path, fingerprint, spec, folder, tokenizer) if compiled else None) or \
             cls.load(model_path, spec, folder)
 
     @classmethod
-    def load_compiled(cls, model_path: str, fingerprint: str, spec: ReaderSpec, folder: Path = READER_DIR
-                      ) -> Reader | None:
+    def load_compiled(cls, model_path: str, fingerprint: str, spec: ReaderSpec, folder: Path = READER_DIR,
+                      tokenizer: SharedTokenizer | None = None) -> Reader | None:
         """The reader's compiled copy, made once (with torch) when missing or stale; None, with a
-        log line saying why, when it cannot be used (the torch reader is then loaded)."""
-        from tokenizers import Tokenizer
-
+        log line saying why, when it cannot be used (the torch reader is then loaded).
+        `tokenizer`: the embedder's, when it has loaded the same tokenizer.json."""
         from qa.reader_fast import CompiledReaderNet, compile_reader, reader_copy
 
         try:
@@ -202,7 +198,7 @@ class Reader:
                         err.__class__.__name__, str(err)[:200])
             return None
         log.info("reading with the compiled reader in %s", copy.folder)
-        return cls(net, Tokenizer.from_file(str(Path(model_path) / "tokenizer.json")), spec)
+        return cls(net, tokenizer or SharedTokenizer(Path(model_path) / "tokenizer.json"), spec)
 
     def read(self, question: str, sentences: list[str]) -> list[Reading]:
         if not sentences:
