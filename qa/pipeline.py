@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from index import BuildConfig, Document, Embedder, IndexData, IndexNotReady, build_index, load_index, resolve_model
+from index.lang import detect_language
 from qa.abstain import AbstainConfig
 from qa.answer import assemble
 from qa.evidence import EvidenceConfig, Scored, SentenceScorer
@@ -78,8 +79,13 @@ class Pipeline:
         if data.manifest.embedding_path != embedder.path.value:
             log.info("the index was embedded with %s, questions are embedded with %s: their vectors agree to a "
                      "cosine of 0.9999 (python -m index.bench)", data.manifest.embedding_path, embedder.path.value)
+        # The language detector loads its models on first use (a second or more, holding the
+        # interpreter); it does so here, while OpenVINO compiles the models without holding it.
+        warming = threading.Thread(target=detect_language, args=("Qui est là ? Who is there?",), daemon=True)
+        warming.start()
         if reader is None and (config is None or config.use_reader):
             reader = Reader.shipped(embedder.spec.path, embedder.spec.fingerprint, tokenizer=embedder.shared_tokenizer)
+        warming.join()
         return cls(data, embedder, config, reader)
 
     @classmethod
