@@ -114,11 +114,12 @@ def test_load_index_round_trip(seed_data: IndexData, embedder: Embedder) -> None
     assert vectors.shape == (len(seed_data.chunks), 384) and vectors.dtype == np.float32
     assert seed_data.sentence_vectors.shape == (len(seed_data.sentences), 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
-    # Row i is chunk i: re-embedding a few chunks and sentences gives the stored rows.
+    # Row i is chunk i: re-embedding a few chunks and sentences gives the stored rows (to a cosine of
+    # 0.9999, not bit for bit: the compiled path computes in bf16, and a text's batch-mates set its padding).
     picks = [0, 1, len(seed_data.chunks) - 1]
     texts = [passage_text(seed_data.documents[seed_data.chunks[i].doc_id], seed_data.chunks[i]) for i in picks]
-    assert np.allclose(embedder.embed_passages(texts), vectors[picks], atol=1e-4)
-    assert np.allclose(embedder.embed_passages([seed_data.sentences[5].text]), seed_data.sentence_vectors[[5]], atol=1e-4)
+    assert ((embedder.embed_passages(texts) * vectors[picks]).sum(axis=1) > 0.9999).all()
+    assert float(embedder.embed_passages([seed_data.sentences[5].text])[0] @ seed_data.sentence_vectors[5]) > 0.9999
     scores, rows = seed_data.store.search(vectors[7], 3)
     assert rows[0] == 7 and scores[0] == pytest.approx(1.0, abs=1e-4)
 
