@@ -74,8 +74,10 @@ def _reusable(index_dir: Path, embedder: Embedder, chunking: ChunkConfig) -> tup
         log.warning("%s", note)
         return None, note
     manifest = previous.manifest
-    same = (manifest.model_fingerprint, manifest.dimension, manifest.chunking, manifest.embedding_path) == (
-        embedder.spec.fingerprint, embedder.dimension, chunking.to_dict(), embedder.path.value)
+    same = (manifest.model_fingerprint, manifest.dimension, manifest.chunking) == (
+        embedder.spec.fingerprint, embedder.dimension, chunking.to_dict())
+    if same and manifest.embedding_path != embedder.path.value:  # planned path: ask the one that loads
+        same = manifest.embedding_path == embedder.description["path"]
     return (previous if same else None), None
 
 

@@ -104,6 +104,25 @@ def test_a_broken_compiled_copy_falls_back_to_sentence_transformers_and_says_so(
     assert float(vector @ embedder.embed_query(QUESTIONS[0])) > 0.999
 
 
+def test_where_the_fast_path_cannot_run_an_unchanged_build_still_reuses_every_vector(
+        tmp_path: Path, seeds_dir: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    import index.embedder as module
+    from index import BuildConfig, build_index, load_index
+
+    def refuse(model_path: str, fingerprint: str) -> None:
+        raise RuntimeError("this CPU cannot run it")
+
+    monkeypatch.setattr(module, "compiled_copy", lambda path, fp: CompiledCopy(tmp_path / "nothing", fp))
+    monkeypatch.setattr(module, "compile_embedder", refuse)
+    config = BuildConfig(seeds_dir=seeds_dir, index_dir=tmp_path / "index", progress=False)
+    first = build_index(config, embedder=Embedder(embedder.spec))
+    assert first.embedded == first.chunks
+    assert load_index(tmp_path / "index").manifest.embedding["path"] == "sentence-transformers"
+    # the planned path (the compiled copy) differs from the manifest's: the one that loads is asked
+    again = build_index(config, embedder=Embedder(embedder.spec))
+    assert again.embedded == 0 and len(again.kept) == 5
+
+
 def _modules_after(code: str) -> dict:
     """Run `code` in a fresh interpreter from the project folder; the heavy modules it imported."""
     probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
