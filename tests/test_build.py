@@ -111,16 +111,18 @@ def test_load_index_round_trip(seed_data: IndexData, embedder: Embedder) -> None
     assert seed_data.chunks == tuple(c for d in docs for c in chunk_document(d, ChunkConfig()))
     assert seed_data.sentences == tuple(s for d in docs for s in document_sentences(d))
     vectors = seed_data.store.vectors()
-    assert vectors.shape == (len(seed_data.chunks), 384) and vectors.dtype == np.float32
+    # Stored as float16, memory-mapped: a component is off by at most half a float16 step.
+    assert vectors.shape == (len(seed_data.chunks), 384) and vectors.dtype == np.float16
+    assert isinstance(vectors, np.memmap) and isinstance(seed_data.sentence_vectors, np.memmap)
     assert seed_data.sentence_vectors.shape == (len(seed_data.sentences), 384)
-    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    assert np.allclose(np.linalg.norm(vectors.astype(np.float32), axis=1), 1.0, atol=1e-3)
     # Row i is chunk i: re-embedding a few chunks and sentences gives the stored rows.
     picks = [0, 1, len(seed_data.chunks) - 1]
     texts = [passage_text(seed_data.documents[seed_data.chunks[i].doc_id], seed_data.chunks[i]) for i in picks]
-    assert np.allclose(embedder.embed_passages(texts), vectors[picks], atol=1e-4)
-    assert np.allclose(embedder.embed_passages([seed_data.sentences[5].text]), seed_data.sentence_vectors[[5]], atol=1e-4)
+    assert np.allclose(embedder.embed_passages(texts), vectors[picks], atol=5e-4)
+    assert np.allclose(embedder.embed_passages([seed_data.sentences[5].text]), seed_data.sentence_vectors[[5]], atol=5e-4)
     scores, rows = seed_data.store.search(vectors[7], 3)
-    assert rows[0] == 7 and scores[0] == pytest.approx(1.0, abs=1e-4)
+    assert rows[0] == 7 and scores[0] == pytest.approx(1.0, abs=1e-3)
 
 
 def test_headline_is_embedded_with_the_chunks_after_it(seed_data: IndexData) -> None:
@@ -285,11 +287,11 @@ def test_damaged_or_inconsistent_index_is_refused(index_copy: Path) -> None:
     manifest = json.loads((index_copy / "manifest.json").read_text(encoding="utf-8"))
     manifest["counts"]["chunks"] += 1
     (index_copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    with pytest.raises(IndexNotReady, match=r"damaged \(faiss\.index, chunks\.jsonl and the manifest count "
-                                            r"different passages\); rebuild it with `python -m index build"):
+    with pytest.raises(IndexNotReady, match=r"damaged \(chunks\.f16\.npy, the chunks of rows\.sqlite and the "
+                                            r"manifest count different passages\); rebuild it with `python -m index build"):
         load_index(index_copy)
-    (index_copy / "faiss.index").unlink()
-    with pytest.raises(IndexNotReady, match=r"damaged \(faiss\.index is missing\); rebuild it with "
+    (index_copy / "chunks.f16.npy").unlink()
+    with pytest.raises(IndexNotReady, match=r"damaged \(chunks\.f16\.npy is missing\); rebuild it with "
                                             r"`python -m index build"):
         load_index(index_copy)
 
