@@ -40,6 +40,7 @@ class BuildConfig:
     chunking: ChunkConfig = field(default_factory=ChunkConfig)
     progress: bool = True
     lock_wait_s: float = DEFAULT_WAIT_S  # how long to wait for another build of the same folder
+    batch_texts: int = 256  # texts embedded per batch: a killed build loses at most one batch
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,7 @@ class _Batches:
             self.embedded += len(self.chunks[doc.doc_id])
         return [found[d.doc_id] for d in group]
 
-    def write(self, writer: StagedWriter, progress: bool, group_texts: int = 512) -> None:
+    def write(self, writer: StagedWriter, progress: bool, group_texts: int) -> None:
         total = sum(len(self.chunks[d.doc_id]) + len(self.sentences[d.doc_id]) for d in self.docs)
         with tqdm(total=total, unit="text", desc="embedding", disable=not progress) as bar:
             group: list[Document] = []
@@ -195,7 +196,7 @@ def _build(config: BuildConfig, embedder: Embedder | None, started: float) -> Bu
     ordered = [c for d in docs for c in chunks[d.doc_id]]
     with staging(config.index_dir) as temp:
         writer = StagedWriter(temp, embedder.dimension, len(ordered), sum(len(s) for s in sentences.values()))
-        batches.write(writer, config.progress)
+        batches.write(writer, config.progress, config.batch_texts)
         store = new_store(writer.close())
         lexical = LexicalIndex.build([c.text for c in ordered], [c.lang for c in ordered])
         manifest = _manifest(config, embedder, docs, chunks, corpus.skipped, store, writer)
