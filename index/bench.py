@@ -199,7 +199,7 @@ def _scale(args: argparse.Namespace, work: Path) -> int:
     if args.scale < 1:
         raise SystemExit("error: --scale takes a number of chunks of at least 1.")
     embedder = Embedder(resolve_model(None))
-    questions = queries(30) + _dev_questions(args.devset, 30)
+    questions = queries((args.queries + 1) // 2) + _dev_questions(args.devset, args.queries // 2)
     figures = run_scale(work / "archive", args.scale, embedder, [args.seeds, args.devset / "corpus"],
                         Path.home() / ".cache" / "newsqa" / "bench", questions, args.index_type)
     _print_table([Row(k, str(v)) for k, v in figures.items()])

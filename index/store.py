@@ -18,7 +18,7 @@ __all__ = ["ANN_THRESHOLD", "VectorStore", "FlatStore", "IVFStore", "new_store",
 
 log = logging.getLogger(__name__)
 
-ANN_THRESHOLD = 100_000    # chunks; below, exact search is fast enough (see README, "At scale")
+ANN_THRESHOLD = 50_000     # chunks; below, exact search takes under ~10 ms here (see README, "At scale")
 EXACT_ALLOWED = 50_000     # a filter allowing at most this many rows is searched exactly
 _RERANK = 8                # ANN candidates per result re-ranked exactly
 _BATCH = 65_536
@@ -116,7 +116,7 @@ class IVFStore:
         index.train(np.ascontiguousarray(vectors[sample], dtype=np.float32))
         for i in range(0, rows, _BATCH):
             index.add(np.ascontiguousarray(vectors[i : i + _BATCH], dtype=np.float32))
-        return cls(vectors, index, nprobe=max(8, nlist // 32))
+        return cls(vectors, index, nprobe=max(16, nlist // 32))
 
     def __len__(self) -> int:
         return len(self._vectors)

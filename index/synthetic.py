@@ -1,6 +1,9 @@
 """A synthetic archive of any size, written without the model: real sentences (the seeds and
 the dev set) recombined into articles, with vectors made from their real embeddings.
 
+Each synthetic article draws its chunks from one real article: a chunk is a run of three to
+five consecutive real sentences of it, starting anywhere.
+
 A few thousand real sentences are embedded once (cached under ~/.cache/newsqa/bench, keyed by
 the model fingerprint and the texts). Each synthetic sentence is a real one, its vector the real
 vector plus a small Gaussian perturbation (cosine about 0.95 to it), renormalised; each chunk's
@@ -40,26 +43,37 @@ class BaseSentences:
     texts: tuple[str, ...]
     langs: tuple[str, ...]
     vectors: np.ndarray  # float32, L2-normalised, row i embeds texts[i]
+    articles: tuple[tuple[int, int], ...] = ()  # rows [first, stop) of each real article, in reading order
 
 
-def _real_sentences(folders: list[Path]) -> list[tuple[str, str]]:
-    found: dict[str, str] = {}
+def _real_sentences(folders: list[Path]) -> list[list[tuple[str, str]]]:
+    """Sentences of each real article, in reading order (each sentence once)."""
+    seen: set[str] = set()
+    articles = []
     for folder in folders:
         if folder.is_dir():
             for doc in read_corpus(folder).documents:
-                for s in document_sentences(doc):
-                    if 40 <= len(s.text) <= 400 and s.text.rstrip().endswith((".", "!", "»", "”", '"')):
-                        found.setdefault(s.text, doc.lang)
-    ordered = sorted(found.items())
-    np.random.default_rng(5).shuffle(ordered)  # type: ignore[arg-type]
-    return ordered[:_MAX_BASE]
+                kept = [(s.text, doc.lang) for s in document_sentences(doc)
+                        if 40 <= len(s.text) <= 400 and s.text.rstrip().endswith((".", "!", "»", "”", '"'))
+                        and s.text not in seen]
+                seen.update(t for t, _ in kept)
+                if len(kept) >= 3:
+                    articles.append(kept)
+    return articles
 
 
 def base_sentences(folders: list[Path], embedder: Embedder, cache_dir: Path) -> BaseSentences:
     """Real sentences of `folders` and their real embeddings (computed once, then cached)."""
-    pairs = _real_sentences(folders)
-    if not pairs:
+    articles, total = [], 0
+    for article in _real_sentences(folders):
+        if total + len(article) > _MAX_BASE:
+            break
+        articles.append(article)
+        total += len(article)
+    if not articles:
         raise ValueError(f"no sentences found in {', '.join(map(str, folders))}; pass folders of .txt articles.")
+    pairs = [pair for article in articles for pair in article]
+    bounds = np.cumsum([0] + [len(a) for a in articles]).tolist()
     texts, langs = tuple(t for t, _ in pairs), tuple(lang for _, lang in pairs)
     key = hashlib.sha256("\x00".join((embedder.spec.fingerprint, *texts)).encode()).hexdigest()[:16]
     path = cache_dir / f"base-{key}.npy"
@@ -70,7 +84,7 @@ def base_sentences(folders: list[Path], embedder: Embedder, cache_dir: Path) -> 
         vectors = embedder.embed_passages(list(texts), progress=True)
         cache_dir.mkdir(parents=True, exist_ok=True)
         np.save(path, vectors, allow_pickle=False)
-    return BaseSentences(texts, langs, vectors.astype(np.float32))
+    return BaseSentences(texts, langs, vectors.astype(np.float32), tuple(zip(bounds[:-1], bounds[1:])))
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:
@@ -104,15 +118,19 @@ def _article(i: int, picks: list[list[int]], base: BaseSentences, date: str) -> 
     return doc, chunks, sentences
 
 
+def _window(rng: np.random.Generator, first: int, stop: int, size: int) -> list[int]:
+    """`size` consecutive sentences of one real article (from a random one of its sentences,
+    wrapping round): a chunk reads like a passage, about one thing."""
+    start = int(rng.integers(first, stop))
+    return [first + (start - first + j) % (stop - first) for j in range(size)]
+
+
 def write_archive(folder: Path, base: BaseSentences, chunks: int, seed: int = 7,
                   progress: bool = True) -> tuple[StagedWriter, list[list[str]], list[str], dict[str, dict]]:
     """Rows and vectors of a synthetic archive of `chunks` chunks into `folder`; returns the
     writer (to close), each chunk's BM25 tokens and language, and the articles' metadata (as
     the manifest lists them)."""
     rng = np.random.default_rng(seed)
-    by_lang: dict[str, np.ndarray] = {lang: np.array([i for i, x in enumerate(base.langs) if x == lang])
-                                      for lang in sorted(set(base.langs))}
-    pools = list(by_lang.values())
     tokens_of = [analyze(t, lang) for t, lang in zip(base.texts, base.langs)]
     sizes = rng.integers(3, 6, size=chunks)  # sentences per chunk
     writer = StagedWriter(folder, base.vectors.shape[1], chunks, int(sizes.sum()))
@@ -123,8 +141,8 @@ def write_archive(folder: Path, base: BaseSentences, chunks: int, seed: int = 7,
     with tqdm(total=chunks, unit="chunk", desc="synthetic archive", disable=not progress) as bar:
         while done < chunks:
             n = min(CHUNKS_PER_ARTICLE, chunks - done)
-            pool = pools[int(rng.integers(len(pools)))]
-            picks = [list(rng.choice(pool, size=int(k))) for k in sizes[done : done + n]]
+            first, stop = base.articles[int(rng.integers(len(base.articles)))]
+            picks = [_window(rng, first, stop, int(k)) for k in sizes[done : done + n]]
             date = f"{int(rng.integers(2015, 2026))}-{int(rng.integers(1, 13)):02d}-{int(rng.integers(1, 29)):02d}"
             doc, doc_chunks, doc_sentences = _article(len(docs), picks, base, date)
             flat = [row for paragraph in picks for row in paragraph]

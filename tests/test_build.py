@@ -455,3 +455,13 @@ def test_a_build_killed_midway_is_resumed_and_equals_a_clean_build(tmp_path: Pat
     # Batches of other sizes embed the same texts to within float16 rounding.
     assert np.allclose(resumed.store.vectors(), clean.store.vectors(), atol=2e-3)
     assert np.allclose(resumed.sentence_vectors, clean.sentence_vectors, atol=2e-3)
+
+
+def test_an_index_of_the_previous_format_is_rebuilt_with_a_note(index_copy: Path, embedder: Embedder) -> None:
+    path = index_copy / "manifest.json"
+    path.write_text(path.read_text(encoding="utf-8").replace(f'"format_version": {FORMAT_VERSION}', '"format_version": 2'),
+                    encoding="utf-8")
+    report = build(SEEDS_DIR, index_copy, QuickVectors(embedder))  # type: ignore[arg-type]
+    assert report.notes == (f"The index in {index_copy} has format 2, this version reads format {FORMAT_VERSION}; "
+                            "every article is indexed again from scratch.",)
+    assert report.kept == () and load_index(index_copy).manifest.format_version == FORMAT_VERSION
