@@ -1,5 +1,8 @@
 """The rows of an index (documents, chunks, sentences) in one SQLite file, read by row.
 
+The articles' ids, dates and row ranges are a narrow table of their own, read in one query when
+a filter needs them; their full records (text, spans) are another, read one article at a time.
+
 Loading opens the file and parses nothing: `Rows` is a sequence that fetches a row (or a batch of
 rows) by id when asked, and `DocumentTable` a mapping that fetches an article by its id. Row i of
 `chunks` is row i of the vector store and of BM25; row i of `sentences` is row i of the sentence
@@ -30,8 +33,9 @@ _BATCH = 4096
 _CACHE = 4096
 _SCHEMA = """
 CREATE TABLE documents (row INTEGER PRIMARY KEY, doc_id TEXT NOT NULL UNIQUE, date TEXT, lang TEXT NOT NULL,
-                        body TEXT NOT NULL, chunk_first INTEGER NOT NULL, chunk_count INTEGER NOT NULL,
+                        chunk_first INTEGER NOT NULL, chunk_count INTEGER NOT NULL,
                         sentence_first INTEGER NOT NULL, sentence_count INTEGER NOT NULL);
+CREATE TABLE bodies (row INTEGER PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE chunks (id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
                      text TEXT NOT NULL, lang TEXT NOT NULL);
 CREATE TABLE sentences (id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
@@ -68,9 +72,9 @@ class RowWriter:
 
     def add(self, doc: Document, chunks: Sequence[Chunk], sentences: Sequence[Sentence], body: bool = True) -> None:
         """One article; `body=False` stores only its metadata (synthetic archives, benchmarks)."""
-        self._db.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)", (
-            self.documents, doc.doc_id, doc.date, doc.lang, _document_json(doc) if body else "{}",
-            self.chunks, len(chunks), self.sentences, len(sentences)))
+        self._db.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?)", (
+            self.documents, doc.doc_id, doc.date, doc.lang, self.chunks, len(chunks), self.sentences, len(sentences)))
+        self._db.execute("INSERT INTO bodies VALUES (?,?)", (self.documents, _document_json(doc) if body else "{}"))
         self._db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?)", (
             (self.chunks + i, c.doc_id, c.start, c.end, c.text, c.lang) for i, c in enumerate(chunks)))
         self._db.executemany("INSERT INTO sentences VALUES (?,?,?,?,?)", (
@@ -203,6 +207,10 @@ class DocumentTable(Mapping[str, Document]):
     def __len__(self) -> int:
         return len(self._ranges())
 
+    def count(self) -> int:
+        """How many articles, without reading their ids."""
+        return self._reader.count("documents")
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._ranges())
 
@@ -214,7 +222,8 @@ class DocumentTable(Mapping[str, Document]):
             found = self._cache.get(doc_id)
         if found is not None:
             return found
-        rows = self._reader.query("SELECT body FROM documents WHERE doc_id = ?", (doc_id,))
+        rows = self._reader.query("SELECT body FROM bodies WHERE row = (SELECT row FROM documents WHERE doc_id = ?)",
+                                  (doc_id,))
         if not rows:
             raise KeyError(doc_id)
         found = _document_from(rows[0][0])

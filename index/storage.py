@@ -120,7 +120,7 @@ def _mismatched_text(data: IndexData, full: bool) -> str | None:
 def _disagreement(data: IndexData, full: bool) -> str | None:
     """How the parts of a loaded index contradict each other or the manifest, or None."""
     manifest, counts = data.manifest, data.manifest.counts
-    listed = set(data.documents) == set(manifest.documents) if full else len(data.documents) == len(manifest.documents)
+    listed = set(data.documents) == set(manifest.documents) if full else data.documents.count() == len(manifest.documents)
     if not listed:
         return f"{ROWS} does not hold the articles the manifest lists"
     if not len(data.store) == len(data.chunks) == counts.get("chunks") == data.lexical.rows:

@@ -278,10 +278,10 @@ def test_4_a_rows_file_whose_articles_do_not_match_the_chunks_is_damaged(index_c
         index_copy, "rows.sqlite does not hold the articles the manifest lists")
     rewrite_with_checksum(index_copy, "rows.sqlite", pristine)
     body, doc_id = sqlite3.connect(index_copy / "rows.sqlite").execute(
-        "SELECT body, doc_id FROM documents WHERE row = 0").fetchone()
+        "SELECT body, doc_id FROM bodies JOIN documents USING (row) WHERE row = 0").fetchone()
     row = json.loads(body)
     row["text"] = row["text"].replace("Corée", "Cor\u00e9e ")  # the same articles, shifted text
-    edit_rows(index_copy, "UPDATE documents SET body = ? WHERE row = 0", json.dumps(row, ensure_ascii=False))
+    edit_rows(index_copy, "UPDATE bodies SET body = ? WHERE row = 0", json.dumps(row, ensure_ascii=False))
     assert refused(index_copy, embedder) == damaged_message(
         index_copy, f"the chunks of rows.sqlite do not match the text of {doc_id}")
 
