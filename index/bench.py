@@ -1,5 +1,8 @@
 """`python -m index.bench`: time the index on this machine and print a table of figures.
 
+With `--scale N`: a synthetic archive of N chunks instead (see `index.scale`), its figures
+printed, and with `--json [FILE]` written as one JSON object (to stdout without FILE).
+
 Measures model conversion and loading, index builds (the seeds, then a synthetic corpus of about
 2,000 chunks made by shuffling the seed sentences, in French and English), query-embedding
 latency, search latency, index size on disk and peak memory. The synthetic corpus is built twice,
@@ -11,6 +14,7 @@ It prints figures; it asserts nothing.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import resource
 import shutil
@@ -206,7 +210,42 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--queries", type=int, default=50, help="queries timed")
     parser.add_argument("--quick", action="store_true", help="30 synthetic articles and 20 queries")
     parser.add_argument("--keep", type=Path, help="keep the work folder (indexes, corpus) here")
+    scale = parser.add_argument_group("archive at scale")
+    scale.add_argument("--scale", type=int, metavar="N", help="measure a synthetic archive of N chunks instead")
+    scale.add_argument("--json", nargs="?", const="-", metavar="FILE", help="with --scale: write the figures as "
+                                                                            "one JSON object (stdout without FILE)")
+    scale.add_argument("--index-type", choices=("faiss-flat-ip", "faiss-ivf-sq8-ip"),
+                       help="with --scale: this vector store whatever the size")
+    scale.add_argument("--devset", type=Path, default=_DEVSET, help="more real sentences and questions (if present)")
     return parser
+
+
+_DEVSET = Path(__file__).resolve().parents[2] / "shared" / "data" / "devset"
+
+
+def _dev_questions(devset: Path, count: int) -> list[str]:
+    path = devset / "questions.jsonl"
+    if not path.is_file():
+        return []
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r["question"] for r in rows[:count]]
+
+
+def _scale(args: argparse.Namespace, work: Path) -> int:
+    from index.scale import run_scale
+
+    if args.scale < 1:
+        raise SystemExit("error: --scale takes a number of chunks of at least 1.")
+    embedder = Embedder(resolve_model(None))
+    questions = queries((args.queries + 1) // 2) + _dev_questions(args.devset, args.queries // 2)
+    figures = run_scale(work / "archive", args.scale, embedder, [args.seeds, args.devset / "corpus"],
+                        Path.home() / ".cache" / "newsqa" / "bench", questions, args.index_type)
+    _print_table([Row(k, str(v)) for k, v in figures.items()])
+    if args.json == "-":
+        print(json.dumps(figures))
+    elif args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -214,6 +253,12 @@ def main(argv: list[str] | None = None) -> int:
     articles, n_queries = (min(args.articles, 30), min(args.queries, 20)) if args.quick else (args.articles, args.queries)
     work = args.keep or Path(tempfile.mkdtemp(prefix="newsqa-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    if args.scale is not None:
+        try:
+            return _scale(args, work)
+        finally:
+            if args.keep is None:
+                shutil.rmtree(work, ignore_errors=True)
     try:
         rows, embedder, reference = _model_rows(work)
         rows += _build_rows("seeds", args.seeds, work / "seeds-index", embedder)[0]

@@ -18,7 +18,7 @@ __all__ = ["FORMAT_VERSION", "Manifest", "IndexNotReady", "IndexMissing", "Index
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: the manifest records the size and sha256 of every file of the index
+FORMAT_VERSION = 3  # 2: checksums of every file; 3: rows in SQLite, float16 vectors memory-mapped
 FILE = "manifest.json"
 REBUILD = "python -m index build"
 DEFAULT_INDEX_DIR = Path("var/index")
