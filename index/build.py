@@ -1,4 +1,8 @@
-"""Build or update the index: read articles, chunk, embed what changed, write, swap in."""
+"""Build or update the index: read articles, chunk, embed what changed, write, swap in.
+
+Articles are embedded and written in batches (memory stays bounded), with a progress bar; each
+finished article's vectors are checkpointed (`index.resume`), so a build killed midway is resumed
+by the next one, which never serves anything but a whole index (staging folder, then swap)."""
 
 from __future__ import annotations
 
@@ -8,17 +12,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from index.bm25 import LexicalIndex
 from index.chunking import Chunk, ChunkConfig, chunk_document
 from index.documents import Document, Skipped, read_corpus
 from index.embedder import DEFAULT_MODEL, Embedder, resolve_model
-from index.manifest import IndexMissing, IndexNotReady, Manifest
-from index.sentences import Sentence, document_sentences
-from index.storage import IndexData, check_target, load_index, write_index
 from index.lock import DEFAULT_WAIT_S, build_lock
+from index.manifest import IndexMissing, IndexNotReady, Manifest
+from index.resume import Checkpoints
+from index.sentences import Sentence, document_sentences
+from index.storage import IndexData, check_target, finish_index, load_index
+from index.store import VectorStore, new_store
 from index.swap import recover, staging
-from index.store import FlatFaissStore
+from index.writer import StagedWriter
 
 __all__ = ["BuildConfig", "BuildReport", "build_index", "passage_text"]
 
@@ -33,6 +40,7 @@ class BuildConfig:
     chunking: ChunkConfig = field(default_factory=ChunkConfig)
     progress: bool = True
     lock_wait_s: float = DEFAULT_WAIT_S  # how long to wait for another build of the same folder
+    batch_texts: int = 256  # texts embedded per batch: a killed build loses at most one batch
 
 
 @dataclass(frozen=True)
@@ -46,11 +54,13 @@ class BuildReport:
     embedded: int
     seconds: float
     notes: tuple[str, ...] = ()  # e.g. why the previous index was not reused
+    resumed: tuple[str, ...] = ()  # articles whose vectors an interrupted build had checkpointed
 
     def summary(self) -> str:
         parts = [f"{len(v)} {k}" for k, v in
                  (("added", self.added), ("changed", self.changed), ("removed", self.removed), ("kept", self.kept))]
         text = f"{', '.join(parts)}; {self.chunks} chunks ({self.embedded} embedded) in {self.seconds:.1f}s"
+        text += f"; {len(self.resumed)} resumed from an interrupted build" if self.resumed else ""
         return text + (f"; {len(self.skipped)} skipped" if self.skipped else "")
 
 
@@ -63,8 +73,8 @@ def passage_text(doc: Document, chunk: Chunk) -> str:
 
 def _reusable(index_dir: Path, embedder: Embedder, chunking: ChunkConfig) -> tuple[IndexData | None, str | None]:
     """The previous index when its vectors can be reused (intact, every file checked, and the
-    same model, dimension and chunking), and, when an index is there but cannot be trusted, the
-    sentence that says it is rebuilt from scratch."""
+    same model, dimension and chunking), and, when an index is there but cannot be trusted (or
+    is of an older format), the sentence that says it is rebuilt from scratch."""
     try:
         previous = load_index(index_dir, full_check=True)
     except IndexMissing:
@@ -76,39 +86,9 @@ def _reusable(index_dir: Path, embedder: Embedder, chunking: ChunkConfig) -> tup
     manifest = previous.manifest
     same = (manifest.model_fingerprint, manifest.dimension, manifest.chunking) == (
         embedder.spec.fingerprint, embedder.dimension, chunking.to_dict())
+    if same and manifest.embedding_path != embedder.path.value:  # planned path: ask the one that loads
+        same = manifest.embedding_path == embedder.description["path"]
     return (previous if same else None), None
-
-
-Units = dict[str, list[str]]  # doc_id -> texts to embed, in row order
-
-
-def _old_vectors(previous: IndexData | None) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Previous chunk and sentence vectors grouped by document."""
-    if previous is None:
-        return {}, {}
-
-    def by_doc(doc_ids: list[str], vectors: np.ndarray) -> dict[str, np.ndarray]:
-        rows: dict[str, list[int]] = {}
-        for i, doc_id in enumerate(doc_ids):
-            rows.setdefault(doc_id, []).append(i)
-        return {d: vectors[r] for d, r in rows.items()}
-
-    return (by_doc([c.doc_id for c in previous.chunks], previous.store.vectors()),
-            by_doc([s.doc_id for s in previous.sentences], previous.sentence_vectors))
-
-
-def _vectors(units: Units, reuse: dict[str, np.ndarray], embedder: Embedder, progress: bool) -> tuple[np.ndarray, int]:
-    """Vectors for every unit, in order; documents in `reuse` keep their previous vectors."""
-    todo = [text for d, texts in units.items() if d not in reuse for text in texts]
-    fresh = embedder.embed_passages(todo, progress=progress) if todo else np.zeros((0, embedder.dimension))
-    parts, used = [np.zeros((0, embedder.dimension), dtype=np.float32)], 0
-    for doc_id, texts in units.items():
-        if doc_id in reuse:
-            parts.append(reuse[doc_id])
-        else:
-            parts.append(fresh[used : used + len(texts)])
-            used += len(texts)
-    return np.vstack(parts).astype(np.float32), len(todo)
 
 
 def _unchanged(docs: list[Document], chunks: dict[str, list[Chunk]], sentences: dict[str, list[Sentence]],
@@ -117,15 +97,81 @@ def _unchanged(docs: list[Document], chunks: dict[str, list[Chunk]], sentences: 
     sentences as in the previous index (a new version of this code may cut them differently)."""
     if previous is None:
         return set()
-    old_chunks: dict[str, list[Chunk]] = {}
-    old_sentences: dict[str, list[Sentence]] = {}
-    for chunk in previous.chunks:
-        old_chunks.setdefault(chunk.doc_id, []).append(chunk)
-    for sentence in previous.sentences:
-        old_sentences.setdefault(sentence.doc_id, []).append(sentence)
-    return {d.doc_id for d in docs if previous.documents.get(d.doc_id) == d
-            and old_chunks.get(d.doc_id, []) == chunks[d.doc_id]
-            and old_sentences.get(d.doc_id, []) == sentences[d.doc_id]}
+    table = previous.documents
+    kept = set()
+    for doc in docs:
+        if doc.doc_id not in table or table[doc.doc_id] != doc:
+            continue
+        chunk_ids, sentence_ids = table.row_ranges(doc.doc_id)  # type: ignore[attr-defined]
+        if (previous.chunks.range(chunk_ids.start, chunk_ids.stop) == chunks[doc.doc_id]  # type: ignore[attr-defined]
+                and previous.sentences.range(sentence_ids.start, sentence_ids.stop) == sentences[doc.doc_id]):  # type: ignore[attr-defined]
+            kept.add(doc.doc_id)
+    return kept
+
+
+@dataclass
+class _Batches:
+    """Where each article's vectors come from: the previous index, a checkpoint, or the model."""
+
+    docs: list[Document]
+    chunks: dict[str, list[Chunk]]
+    sentences: dict[str, list[Sentence]]
+    kept: set[str]
+    previous: IndexData | None
+    embedder: Embedder
+    checkpoints: Checkpoints
+    embedded: int = 0
+    resumed: list[str] = field(default_factory=list)
+
+    def _texts(self, doc: Document) -> list[str]:
+        return [passage_text(doc, c) for c in self.chunks[doc.doc_id]] + [s.text for s in self.sentences[doc.doc_id]]
+
+    def _previous(self, doc_id: str) -> np.ndarray:
+        assert self.previous is not None
+        chunk_ids, sentence_ids = self.previous.documents.row_ranges(doc_id)  # type: ignore[attr-defined]
+        return np.vstack([self.previous.store.vectors()[chunk_ids.start : chunk_ids.stop],
+                          self.previous.sentence_vectors[sentence_ids.start : sentence_ids.stop]])
+
+    def vectors(self, group: list[Document]) -> list[np.ndarray]:
+        """Chunk then sentence vectors of each article of `group`, embedding only what is new."""
+        found: dict[str, np.ndarray] = {}
+        todo: list[tuple[Document, list[str], str]] = []
+        dimension = self.embedder.dimension
+        for doc in group:
+            if doc.doc_id in self.kept:
+                found[doc.doc_id] = self._previous(doc.doc_id)
+                continue
+            texts = self._texts(doc)
+            key = self.checkpoints.key(texts)
+            saved = self.checkpoints.get(key, len(texts), dimension)
+            if saved is not None:
+                found[doc.doc_id] = saved
+                self.resumed.append(doc.doc_id)
+            else:
+                todo.append((doc, texts, key))
+        fresh = self.embedder.embed_passages([t for _, texts, _ in todo for t in texts]) if todo else None
+        used = 0
+        for doc, texts, key in todo:
+            found[doc.doc_id] = np.asarray(fresh[used : used + len(texts)], dtype=np.float16)  # type: ignore[index]
+            used += len(texts)
+            self.checkpoints.put(key, found[doc.doc_id])
+            self.embedded += len(self.chunks[doc.doc_id])
+        return [found[d.doc_id] for d in group]
+
+    def write(self, writer: StagedWriter, progress: bool, group_texts: int) -> None:
+        total = sum(len(self.chunks[d.doc_id]) + len(self.sentences[d.doc_id]) for d in self.docs)
+        with tqdm(total=total, unit="text", desc="embedding", disable=not progress) as bar:
+            group: list[Document] = []
+            for i, doc in enumerate(self.docs):
+                group.append(doc)
+                size = sum(len(self.chunks[d.doc_id]) + len(self.sentences[d.doc_id]) for d in group)
+                if size < group_texts and i < len(self.docs) - 1:
+                    continue
+                for member, vectors in zip(group, self.vectors(group)):
+                    n = len(self.chunks[member.doc_id])
+                    writer.add(member, self.chunks[member.doc_id], self.sentences[member.doc_id], vectors[:n], vectors[n:])
+                bar.update(size)
+                group = []
 
 
 def build_index(config: BuildConfig, embedder: Embedder | None = None) -> BuildReport:
@@ -145,39 +191,34 @@ def _build(config: BuildConfig, embedder: Embedder | None, started: float) -> Bu
     docs = list(corpus.documents)
     chunks = {d.doc_id: chunk_document(d, config.chunking) for d in docs}
     sentences = {d.doc_id: document_sentences(d) for d in docs}
-    kept = _unchanged(docs, chunks, sentences, previous)
-    old_chunks, old_sentences = _old_vectors(previous)
-    chunk_vectors, embedded = _vectors(
-        {d.doc_id: [passage_text(d, c) for c in chunks[d.doc_id]] for d in docs},
-        {d: v for d, v in old_chunks.items() if d in kept}, embedder, config.progress)
-    sentence_vectors, _ = _vectors(
-        {d.doc_id: [s.text for s in sentences[d.doc_id]] for d in docs},
-        {d: v for d, v in old_sentences.items() if d in kept}, embedder, config.progress)
+    batches = _Batches(docs, chunks, sentences, _unchanged(docs, chunks, sentences, previous), previous, embedder,
+                       Checkpoints(config.index_dir, embedder.spec.fingerprint))
+    if batches.checkpoints.count():
+        log.info("resuming: %d articles' vectors were checkpointed by an interrupted build", batches.checkpoints.count())
     ordered = [c for d in docs for c in chunks[d.doc_id]]
-    store = FlatFaissStore(embedder.dimension)
-    store.add(chunk_vectors)
-    all_sentences = tuple(s for d in docs for s in sentences[d.doc_id])
-    data = IndexData(
-        folder=config.index_dir,
-        manifest=_manifest(config, embedder, docs, chunks, corpus.skipped, store, len(all_sentences)),
-        documents={d.doc_id: d for d in docs}, chunks=tuple(ordered), store=store,
-        lexical=LexicalIndex.build([c.text for c in ordered], [c.lang for c in ordered]),
-        sentences=all_sentences, sentence_vectors=sentence_vectors,
-    )
     with staging(config.index_dir) as temp:
-        write_index(temp, data)
+        writer = StagedWriter(temp, embedder.dimension, len(ordered), sum(len(s) for s in sentences.values()))
+        batches.write(writer, config.progress, config.batch_texts)
+        store = new_store(writer.close())
+        lexical = LexicalIndex.build([c.text for c in ordered], [c.lang for c in ordered])
+        manifest = _manifest(config, embedder, docs, chunks, corpus.skipped, store, writer,
+                             embedder.description if batches.embedded or previous is None
+                             else previous.manifest.embedding)
+        finish_index(temp, manifest, store, lexical)
+    batches.checkpoints.clear()
     before = set(previous.documents) if previous else set()
-    now = {d.doc_id for d in docs}
+    now, kept = {d.doc_id for d in docs}, batches.kept
     return BuildReport(
         added=tuple(sorted(now - before)), changed=tuple(sorted((now & before) - kept)),
         removed=tuple(sorted(before - now)), kept=tuple(sorted(kept)),
-        skipped=corpus.skipped, chunks=len(ordered), embedded=embedded,
-        seconds=time.perf_counter() - started, notes=(note,) if note else (),
+        skipped=corpus.skipped, chunks=len(ordered), embedded=batches.embedded,
+        seconds=time.perf_counter() - started, notes=(note,) if note else (), resumed=tuple(batches.resumed),
     )
 
 
 def _manifest(config: BuildConfig, embedder: Embedder, docs: list[Document], chunks: dict[str, list[Chunk]],
-              skipped: tuple[Skipped, ...], store: FlatFaissStore, sentences: int) -> Manifest:
+              skipped: tuple[Skipped, ...], store: VectorStore, writer: StagedWriter,
+              embedding: dict[str, str]) -> Manifest:
     return Manifest(
         model_id=embedder.spec.model_id,
         model_fingerprint=embedder.spec.fingerprint,
@@ -187,7 +228,8 @@ def _manifest(config: BuildConfig, embedder: Embedder, docs: list[Document], chu
         documents={d.doc_id: {"sha256": d.sha256, "title": d.title, "date": d.date, "lang": d.lang,
                               "chunks": len(chunks[d.doc_id])} for d in docs},
         seeds_dir=str(config.seeds_dir.resolve()),
-        counts={"documents": len(docs), "chunks": sum(len(c) for c in chunks.values()), "sentences": sentences},
+        counts={"documents": len(docs), "chunks": sum(len(c) for c in chunks.values()), "sentences": writer.sentences},
         skipped={s.doc_id: s.reason for s in skipped},
         store=store.describe(),
+        embedding=embedding,
     )

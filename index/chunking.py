@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-
-from langchain_text_splitters import RecursiveCharacterTextSplitter
+from typing import TYPE_CHECKING
 
 from index.documents import Document, Span
+
+if TYPE_CHECKING:  # imported when chunking, not when an index is only loaded (a second on a cold start)
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 __all__ = ["ChunkConfig", "Chunk", "chunk_document"]
 
@@ -43,6 +45,8 @@ class Chunk:
 
 
 def _splitter(config: ChunkConfig) -> RecursiveCharacterTextSplitter:
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
     return RecursiveCharacterTextSplitter(
         separators=_SEPARATORS,
         is_separator_regex=True,

@@ -18,13 +18,13 @@ __all__ = ["FORMAT_VERSION", "Manifest", "IndexNotReady", "IndexMissing", "Index
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: the manifest records the size and sha256 of every file of the index
+FORMAT_VERSION = 3  # 2: checksums of every file; 3: rows in SQLite, float16 vectors memory-mapped
 FILE = "manifest.json"
 REBUILD = "python -m index build"
 DEFAULT_INDEX_DIR = Path("var/index")
 DEFAULT_SEEDS_DIR = Path("seeds")
 SKIPPED, UNREADABLE = "skipped", "unreadable"
-_LIBRARIES = ("sentence-transformers", "transformers", "torch", "faiss-cpu", "bm25s",
+_LIBRARIES = ("sentence-transformers", "transformers", "torch", "openvino", "faiss-cpu", "bm25s",
               "langchain-text-splitters", "lingua-language-detector")
 
 
@@ -114,6 +114,9 @@ class Manifest:
     store: dict[str, object] = field(default_factory=dict)
     files: dict[str, dict[str, object]] = field(default_factory=dict)  # path -> size, sha256
     analyzer: str = "fold+elision+digits+stop+snowball/1"
+    # which code embedded the vectors: {"path": "openvino"|"sentence-transformers", "runtime", "precision"};
+    # empty for indexes built before the compiled path existed (sentence-transformers)
+    embedding: dict[str, str] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     libraries: dict[str, str] = field(default_factory=library_versions)
@@ -143,6 +146,10 @@ class Manifest:
             return cls(**{k: v for k, v in data.items() if k in known})
         except TypeError:
             raise IndexDamaged.at(folder, f"{FILE} lacks required fields", seeds) from None
+
+    @property
+    def embedding_path(self) -> str:
+        return self.embedding.get("path", "sentence-transformers")
 
     def sha256_by_doc(self) -> dict[str, str]:
         return {doc_id: str(info["sha256"]) for doc_id, info in self.documents.items()}

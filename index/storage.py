@@ -1,13 +1,14 @@
-"""Read and write the index folder: documents, chunks, vectors, BM25 and the manifest (which
-records every file's checksum; loading checks them, then that the parts agree). Writes go to a
-staging folder that `index.swap` swaps in."""
+"""Read and write the index folder: rows (SQLite), chunk and sentence vectors (float16 `.npy`,
+memory-mapped), the vector store, BM25 (memory-mapped) and the manifest, which records every
+file's checksum; loading checks them, then that the parts agree. Writes go to a staging folder
+that `index.swap` swaps in. Loading parses no row: rows are fetched when asked for."""
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, replace
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -15,79 +16,52 @@ import numpy as np
 
 from index.bm25 import LexicalIndex
 from index.chunking import Chunk
-from index.cleaning import Exclusion
-from index.documents import Document, Span
 from index.integrity import damaged_file, file_checksums
 from index.manifest import FILE as MANIFEST, IndexDamaged, IndexNotReady, Manifest
+from index.rows import FILE as ROWS, DocumentTable, RowReader, Rows, chunk_rows, sentence_rows
 from index.sentences import Sentence
-from index.store import FlatFaissStore
+from index.store import IVFStore, VectorStore, open_store
 from index.swap import recover
 
-__all__ = ["IndexData", "load_index", "write_index", "check_target"]
+__all__ = ["IndexData", "load_index", "finish_index", "check_target", "ROWS", "CHUNK_VECTORS", "SENTENCE_VECTORS"]
 
 log = logging.getLogger(__name__)
 
-DOCUMENTS = "documents.jsonl"
-CHUNKS = "chunks.jsonl"
-SENTENCES = "sentences.jsonl"
-SENTENCE_VECTORS = "sentences.npy"
-# What reading a damaged file can raise: numpy (EOFError, ValueError), faiss (RuntimeError), json, bm25s.
-_READ_ERRORS = (OSError, EOFError, ValueError, KeyError, TypeError, IndexError, AttributeError, RuntimeError)
+CHUNK_VECTORS = "chunks.f16.npy"
+SENTENCE_VECTORS = "sentences.f16.npy"
+# Files of earlier formats: a folder holding them is an index folder too (a build replaces it).
+_OLD_PARTS = {"documents.jsonl", "chunks.jsonl", "sentences.jsonl", "sentences.npy", "faiss.index"}
+# What reading a damaged file can raise: numpy (EOFError, ValueError), faiss (RuntimeError), sqlite, bm25s.
+_READ_ERRORS = (sqlite3.Error, OSError, EOFError, ValueError, KeyError, TypeError, IndexError, AttributeError, RuntimeError)
 
 
 @dataclass(frozen=True)
 class IndexData:
-    """Everything the read side needs; `chunks[i]` is row i of `store` and `lexical`."""
+    """Everything the read side needs; `chunks[i]` is row i of `store` and `lexical`,
+    `sentences[i]` row i of `sentence_vectors` (float16, memory-mapped)."""
 
     folder: Path
     manifest: Manifest
-    documents: dict[str, Document]
-    chunks: tuple[Chunk, ...]
-    store: FlatFaissStore
+    documents: DocumentTable
+    chunks: Rows[Chunk]
+    store: VectorStore
     lexical: LexicalIndex
-    sentences: tuple[Sentence, ...]
+    sentences: Rows[Sentence]
     sentence_vectors: np.ndarray
 
 
-def _write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:
-    with path.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def _read_jsonl(path: Path) -> Iterator[dict]:
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                yield json.loads(line)
-
-
-def _document_from(row: dict) -> Document:
-    return Document(
-        doc_id=row["doc_id"], title=row["title"], date=row["date"], lang=row["lang"],
-        sha256=row["sha256"], text=row["text"],
-        body=tuple(Span(**s) for s in row["body"]),
-        excluded=tuple(Exclusion(**e) for e in row["excluded"]),
-        title_span=Span(**row["title_span"]) if row["title_span"] else None,
-    )
-
-
-def write_index(folder: Path, data: IndexData) -> None:
-    """Write all files of `data` into `folder` (a fresh staging folder)."""
-    _write_jsonl(folder / DOCUMENTS, [asdict(d) for d in data.documents.values()])
-    _write_jsonl(folder / CHUNKS, [{"id": i, **asdict(c)} for i, c in enumerate(data.chunks)])
-    _write_jsonl(folder / SENTENCES, [asdict(s) for s in data.sentences])
-    np.save(folder / SENTENCE_VECTORS, data.sentence_vectors, allow_pickle=False)
-    data.store.save(folder)
-    data.lexical.save(folder)
-    # Last, with the checksum of every file above: a folder with a manifest is complete.
-    replace(data.manifest, files=file_checksums(folder, leave_out=MANIFEST)).save(folder)
+def finish_index(folder: Path, manifest: Manifest, store: VectorStore, lexical: LexicalIndex) -> None:
+    """Write the store, BM25 and, last, the manifest with the checksum of every file: a folder
+    with a manifest is complete. The rows and vectors are already in `folder` (a staging folder)."""
+    store.save(folder)  # type: ignore[attr-defined]
+    lexical.save(folder)
+    replace(manifest, files=file_checksums(folder, leave_out=MANIFEST)).save(folder)
 
 
 def check_target(folder: Path) -> None:
     """Refuse to replace a folder that holds files but none of an index's (a build swaps the
     whole folder out: `--index-dir ~/Documents` must not delete the documents)."""
-    parts = {MANIFEST, DOCUMENTS, CHUNKS, SENTENCES, SENTENCE_VECTORS, FlatFaissStore.FILE, LexicalIndex.FOLDER}
+    parts = {MANIFEST, ROWS, CHUNK_VECTORS, SENTENCE_VECTORS, IVFStore.FILE, LexicalIndex.FOLDER} | _OLD_PARTS
     if folder.exists() and not folder.is_dir():
         raise IndexNotReady(f"{folder} is a file, not an index folder; pass another --index-dir.")
     names = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
@@ -109,39 +83,53 @@ def _part(folder: Path, manifest: Manifest, name: str, read: Callable[[], T]) ->
         raise IndexDamaged.at(folder, f"{name} cannot be read: {detail}", manifest.seeds_dir) from None
 
 
+def _vectors(path: Path) -> np.ndarray:
+    vectors = np.load(path, mmap_mode="r", allow_pickle=False)
+    if vectors.dtype != np.float16 or vectors.ndim != 2:
+        raise ValueError(f"it holds {vectors.dtype} vectors of {vectors.ndim} dimensions, not float16 rows")
+    return vectors
+
+
 def _read(folder: Path, manifest: Manifest) -> IndexData:
-    documents = _part(folder, manifest, DOCUMENTS, lambda: {
-        row["doc_id"]: _document_from(row) for row in _read_jsonl(folder / DOCUMENTS)})
-    chunks = _part(folder, manifest, CHUNKS, lambda: tuple(
-        Chunk(**{k: v for k, v in row.items() if k != "id"}) for row in _read_jsonl(folder / CHUNKS)))
-    store = _part(folder, manifest, FlatFaissStore.FILE, lambda: FlatFaissStore.load(folder))
-    langs = tuple(sorted({d.lang for d in documents.values()}))
+    reader = _part(folder, manifest, ROWS, lambda: RowReader(folder / ROWS))
+    documents = DocumentTable(reader)
+    chunks = _part(folder, manifest, ROWS, lambda: chunk_rows(reader))
+    sentences = _part(folder, manifest, ROWS, lambda: sentence_rows(reader))
+    chunk_vectors = _part(folder, manifest, CHUNK_VECTORS, lambda: _vectors(folder / CHUNK_VECTORS))
+    store = _part(folder, manifest, f"the vector store ({manifest.store.get('kind')})",
+                  lambda: open_store(folder, chunk_vectors, manifest.store))
+    langs = tuple(sorted({str(info["lang"]) for info in manifest.documents.values()}))
     lexical = _part(folder, manifest, f"the BM25 index ({LexicalIndex.FOLDER}/)",
                     lambda: LexicalIndex.load(folder, langs, len(chunks)))
-    sentences = _part(folder, manifest, SENTENCES, lambda: tuple(
-        Sentence(**row) for row in _read_jsonl(folder / SENTENCES)))
-    vectors = _part(folder, manifest, SENTENCE_VECTORS,
-                    lambda: np.load(folder / SENTENCE_VECTORS, allow_pickle=False))
+    vectors = _part(folder, manifest, SENTENCE_VECTORS, lambda: _vectors(folder / SENTENCE_VECTORS))
     return IndexData(folder, manifest, documents, chunks, store, lexical, sentences, vectors)
 
 
-def _disagreement(data: IndexData) -> str | None:
-    """How the parts of a loaded index contradict each other or the manifest, or None."""
-    manifest, counts = data.manifest, data.manifest.counts
-    if set(data.documents) != set(manifest.documents):
-        return f"{DOCUMENTS} does not hold the articles the manifest lists"
-    if not len(data.store) == len(data.chunks) == counts.get("chunks") == data.lexical.rows:
-        return f"{FlatFaissStore.FILE}, {CHUNKS} and the manifest count different passages"
-    vectors = data.sentence_vectors
-    if not (vectors.ndim == 2 and len(vectors) == len(data.sentences) == counts.get("sentences")
-            and vectors.shape[1] == data.store.dimension == manifest.dimension):
-        return f"{SENTENCE_VECTORS}, {SENTENCES} and the manifest count different sentences or dimensions"
-    for name, rows in ((CHUNKS, data.chunks), (SENTENCES, data.sentences)):
-        for row in rows:
+def _mismatched_text(data: IndexData, full: bool) -> str | None:
+    """The first chunk or sentence whose text is not its article's at its offsets (all rows
+    with `full`, else the first and last of each table)."""
+    for name, rows in (("chunks", data.chunks), ("sentences", data.sentences)):
+        picked = rows if full else [rows[i] for i in sorted({0, len(rows) - 1}) if len(rows)]
+        for row in picked:
             doc = data.documents.get(row.doc_id)
             if doc is None or doc.text[row.start:row.end] != row.text:
-                return f"{name} does not match the text of {row.doc_id} in {DOCUMENTS}"
+                return f"the {name} of {ROWS} do not match the text of {row.doc_id}"
     return None
+
+
+def _disagreement(data: IndexData, full: bool) -> str | None:
+    """How the parts of a loaded index contradict each other or the manifest, or None."""
+    manifest, counts = data.manifest, data.manifest.counts
+    listed = set(data.documents) == set(manifest.documents) if full else data.documents.count() == len(manifest.documents)
+    if not listed:
+        return f"{ROWS} does not hold the articles the manifest lists"
+    if not len(data.store) == len(data.chunks) == counts.get("chunks") == data.lexical.rows:
+        return f"{CHUNK_VECTORS}, the chunks of {ROWS} and the manifest count different passages"
+    vectors = data.sentence_vectors
+    if not (len(vectors) == len(data.sentences) == counts.get("sentences")
+            and vectors.shape[1] == data.store.dimension == manifest.dimension):
+        return f"{SENTENCE_VECTORS}, the sentences of {ROWS} and the manifest count different sentences or dimensions"
+    return _mismatched_text(data, full)
 
 
 def load_index(folder: Path, full_check: bool = False) -> IndexData:
@@ -153,7 +141,7 @@ def load_index(folder: Path, full_check: bool = False) -> IndexData:
     problem = damaged_file(folder, manifest.files, full=full_check)
     if problem is None:
         data = _read(folder, manifest)
-        problem = _disagreement(data)
+        problem = _part(folder, manifest, ROWS, lambda: _disagreement(data, full_check))
     if problem is not None:
         raise IndexDamaged.at(folder, problem, manifest.seeds_dir)
     return data

@@ -138,8 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     filters = Filters(tuple(args.doc), args.date_from, args.date_to)
     try:
         if args.question != "-":
-            from qa.question import prepare_question
-            prepare_question(args.question)  # fail fast, before loading the model
+            from qa.question import check_question
+            check_question(args.question)  # fail fast, before loading the model
         backend = _backend(args)
         pipeline = Pipeline.load(args.index_dir)
         unknown = [d for d in args.doc if d not in pipeline.documents]

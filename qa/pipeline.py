@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from index import BuildConfig, Document, Embedder, IndexData, IndexNotReady, build_index, load_index, resolve_model
+from index.lang import detect_language
 from qa.abstain import AbstainConfig
 from qa.answer import assemble
 from qa.evidence import EvidenceConfig, Scored, SentenceScorer
@@ -75,8 +76,16 @@ class Pipeline:
             data.manifest.check_seeds(Path(data.manifest.seeds_dir), index_dir)
         embedder = embedder or Embedder(resolve_model(data.manifest.model_id))
         data.manifest.check_model(embedder.spec.model_id, embedder.spec.fingerprint, embedder.dimension, index_dir)
+        if data.manifest.embedding_path != embedder.path.value:
+            log.info("the index was embedded with %s, questions are embedded with %s: their vectors agree to a "
+                     "cosine of 0.9999 (python -m index.bench)", data.manifest.embedding_path, embedder.path.value)
+        # The language detector loads its models on first use (a second or more, holding the
+        # interpreter); it does so here, while OpenVINO compiles the models without holding it.
+        warming = threading.Thread(target=detect_language, args=("Qui est là ? Who is there?",), daemon=True)
+        warming.start()
         if reader is None and (config is None or config.use_reader):
-            reader = Reader.shipped(embedder.spec.path, embedder.spec.fingerprint)
+            reader = Reader.shipped(embedder.spec.path, embedder.spec.fingerprint, tokenizer=embedder.shared_tokenizer)
+        warming.join()
         return cls(data, embedder, config, reader)
 
     @classmethod

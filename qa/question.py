@@ -11,7 +11,7 @@ from enum import Enum
 from index.analyzer import fold
 from index.lang import detect_language
 
-__all__ = ["QuestionError", "Kind", "Question", "prepare_question", "MAX_QUESTION_CHARS"]
+__all__ = ["QuestionError", "Kind", "Question", "check_question", "prepare_question", "MAX_QUESTION_CHARS"]
 
 MAX_QUESTION_CHARS = 1000
 _TAG = re.compile(r"<\s*(script|style)\b.*?<\s*/\s*\1\s*>|<[^>]{0,500}>", re.IGNORECASE | re.DOTALL)
@@ -74,11 +74,18 @@ def _clean(raw: str) -> tuple[str, list[str]]:
     return text, notices
 
 
-def prepare_question(raw: str) -> Question:
-    """Raises `QuestionError` when nothing answerable is left once the question is cleaned."""
+def check_question(raw: str) -> tuple[str, list[str]]:
+    """The cleaned question and its notices; raises `QuestionError` when nothing answerable is
+    left (what `prepare_question` checks, without detecting the language: a CLI fails fast)."""
     if not isinstance(raw, str):
         raise QuestionError("The question must be text; type a question in French or English.")
     text, notices = _clean(raw)
     if not any(c.isalnum() for c in text):
         raise QuestionError("The question is empty; type a question in French or English.")
+    return text, notices
+
+
+def prepare_question(raw: str) -> Question:
+    """Raises `QuestionError` when nothing answerable is left once the question is cleaned."""
+    text, notices = check_question(raw)
     return Question(raw=raw, text=text, lang=detect_language(text), kind=question_kind(text), notices=tuple(notices))

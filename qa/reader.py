@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from index.analyzer import fold
+from index.fast_embed import SharedTokenizer
 
 __all__ = ["READER_DIR", "Reading", "ReaderSpec", "Reader", "encode_pairs", "best_span"]
 
@@ -65,9 +66,21 @@ class Reading:
     span_margin: float               # best span's score minus the "no answer" score
 
 
+def _encode_raw(tokenizer: SharedTokenizer, questions: list[str], sentences: list[str], max_length: int) -> dict:
+    """`encode_pairs` with the `tokenizers` library alone (the compiled reader's: no transformers)."""
+    encs = tokenizer.encode([(QUERY + q, PASSAGE + s) for q, s in zip(questions, sentences)], max_length, pad=True)
+    offsets = [[(a - len(PASSAGE), b - len(PASSAGE)) if ids == 1 and b > len(PASSAGE) else None
+                for ids, (a, b) in zip(e.sequence_ids, e.offsets)] for e in encs]
+    return {"input_ids": np.array([e.ids for e in encs], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encs], dtype=np.int64), "offsets": offsets}
+
+
 def encode_pairs(tokenizer, questions: list[str], sentences: list[str], max_length: int) -> dict:
     """Token ids for (question, sentence) pairs, with each token's character offsets in its
-    sentence (None for question and special tokens)."""
+    sentence (None for question and special tokens). `tokenizer`: a transformers tokenizer, or
+    a `SharedTokenizer` over the same tokenizer.json (the same ids and offsets)."""
+    if isinstance(tokenizer, SharedTokenizer):
+        return _encode_raw(tokenizer, questions, sentences, max_length)
     enc = tokenizer([QUERY + q for q in questions], [PASSAGE + s for s in sentences], truncation="longest_first",
                     max_length=max_length, padding=True, return_offsets_mapping=True, return_tensors="np")
     offsets = []
@@ -122,12 +135,17 @@ def best_span(sentence: str, question: str, start: np.ndarray, end: np.ndarray, 
 
 class Reader:
     """Loads the base encoder and the shipped layers once; `read` is thread-safe under the
-    caller's lock (torch inference on CPU)."""
+    caller's lock. `net` is the torch `ReaderNet` (the reference) or its compiled copy
+    (`qa.reader_fast.CompiledReaderNet`, numpy in and out, no torch)."""
 
     def __init__(self, net, tokenizer, spec: ReaderSpec) -> None:
-        self.net = net.eval()
+        self.net = net.eval() if hasattr(net, "eval") else net
         self.tokenizer = tokenizer
         self.spec = spec
+
+    @property
+    def compiled(self) -> bool:
+        return not hasattr(self.net, "eval")
 
     @classmethod
     def load(cls, model_path: str, spec: ReaderSpec, folder: Path = READER_DIR) -> Reader:
@@ -147,8 +165,10 @@ class Reader:
         return cls(net, AutoTokenizer.from_pretrained(model_path), spec)
 
     @classmethod
-    def shipped(cls, model_path: str, fingerprint: str, folder: Path = READER_DIR) -> Reader | None:
-        """The shipped reader, or None (with a log line) when absent or made for other weights."""
+    def shipped(cls, model_path: str, fingerprint: str, folder: Path = READER_DIR, compiled: bool = True,
+                tokenizer: SharedTokenizer | None = None) -> Reader | None:
+        """The shipped reader, or None (with a log line) when absent or made for other weights;
+        `compiled`: its compiled copy when it can be used (else the torch reader)."""
         spec = ReaderSpec.load(folder)
         if spec is None:
             log.info("no reader in %s: short answers come from patterns", folder)
@@ -156,19 +176,48 @@ class Reader:
         if spec.base_fingerprint != fingerprint:
             log.warning("the reader in %s was trained on other embedding weights; it is not used", folder)
             return None
-        return cls.load(model_path, spec, folder)
+        return (cls.load_compiled(model_path, fingerprint, spec, folder, tokenizer) if compiled else None) or \
+            cls.load(model_path, spec, folder)
+
+    @classmethod
+    def load_compiled(cls, model_path: str, fingerprint: str, spec: ReaderSpec, folder: Path = READER_DIR,
+                      tokenizer: SharedTokenizer | None = None) -> Reader | None:
+        """The reader's compiled copy, made once (with torch) when missing or stale; None, with a
+        log line saying why, when it cannot be used (the torch reader is then loaded).
+        `tokenizer`: the embedder's, when it has loaded the same tokenizer.json."""
+        from qa.reader_fast import CompiledReaderNet, compile_reader, reader_copy
+
+        try:
+            copy = reader_copy(model_path, fingerprint, folder / WEIGHTS)
+            if not copy.is_current():
+                log.warning("compiling the reader's fast copy once into %s (about a minute)", copy.folder)
+                compile_reader(cls.load(model_path, spec, folder), copy)
+            net = CompiledReaderNet(copy)
+        except Exception as err:  # any failure of the fast path falls back to the reference
+            log.warning("reading with the torch reader: its compiled copy could not be used (%s: %s)",
+                        err.__class__.__name__, str(err)[:200])
+            return None
+        log.info("reading with the compiled reader in %s", copy.folder)
+        return cls(net, tokenizer or SharedTokenizer(Path(model_path) / "tokenizer.json"), spec)
 
     def read(self, question: str, sentences: list[str]) -> list[Reading]:
         if not sentences:
             return []
-        import torch
-
         enc = encode_pairs(self.tokenizer, [question] * len(sentences), sentences, self.spec.max_length)
-        with torch.inference_mode():
-            relevance, start, end = self.net(torch.from_numpy(enc["input_ids"]), torch.from_numpy(enc["attention_mask"]))
+        relevance, start, end = self.forward(enc["input_ids"], enc["attention_mask"])
         readings = []
         for row, sentence in enumerate(sentences):
-            span, margin = best_span(sentence, question, start[row].numpy(), end[row].numpy(), enc["offsets"][row],
+            span, margin = best_span(sentence, question, start[row], end[row], enc["offsets"][row],
                                      self.spec.max_answer_tokens)
             readings.append(Reading(float(relevance[row]), span, margin))
         return readings
+
+    def forward(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Relevance logits and start/end logits for a batch of encoded pairs, as numpy arrays."""
+        if self.compiled:
+            return self.net(input_ids, attention_mask)
+        import torch
+
+        with torch.inference_mode():
+            out = self.net(torch.from_numpy(input_ids), torch.from_numpy(attention_mask))
+        return tuple(t.float().numpy() for t in out)

@@ -43,14 +43,15 @@ class Retriever:
     def __init__(self, data: IndexData, config: RetrievalConfig) -> None:
         self._data = data
         self.config = config
-        self._chunk_lang = np.array([c.lang for c in data.chunks])
 
     def allowed_rows(self, filters: Filters | None) -> np.ndarray | None:
+        """The chunk rows of the articles `filters` allows (from the article table's ids, dates
+        and row ranges: no chunk is read), or None for no restriction."""
         if filters is None or filters == Filters():
             return None
         docs = self._data.documents
-        ok = {d for d, doc in docs.items() if filters.allows(d, doc.date)}
-        return np.array([i for i, c in enumerate(self._data.chunks) if c.doc_id in ok], dtype=np.int64)
+        named = [d for d in filters.doc_ids if d in docs] if filters.doc_ids else list(docs)
+        return docs.chunk_ids(d for d in named if filters.allows(d, docs.date(d)))
 
     def _dense(self, query_vector: np.ndarray, allowed: np.ndarray | None) -> dict[int, float]:
         scores, rows = self._data.store.search(query_vector, self.config.depth, allowed)
@@ -62,7 +63,11 @@ class Retriever:
             mask = np.zeros_like(scores, dtype=bool)
             mask[allowed] = True
             scores = np.where(mask, scores, 0.0)
-        top = np.argsort(-scores, kind="stable")[: self.config.depth]
+        depth = min(self.config.depth, len(scores))
+        if depth == 0:
+            return {}
+        top = np.argpartition(-scores, depth - 1)[:depth] if depth < len(scores) else np.arange(len(scores))
+        top = top[np.lexsort((top, -scores[top]))]  # best first, ties by row (as a stable sort)
         return {int(r): float(scores[r]) for r in top if scores[r] > 0}
 
     def rank(self, question: str, query_vector: np.ndarray | None, lang: str, mode: Mode,
@@ -95,7 +100,7 @@ class Retriever:
         for rank, row in enumerate(dense):
             fused[row] = fused.get(row, 0.0) + 1.0 / (cfg.rrf_k + rank + 1)
         for rank, row in enumerate(bm25):
-            same = self._chunk_lang[row] == lang
+            same = self._data.chunks[row].lang == lang
             weight = cfg.bm25_weight_same_lang if same or mode == Mode.BM25 else cfg.bm25_weight_cross_lang
             fused[row] = fused.get(row, 0.0) + weight / (cfg.rrf_k + rank + 1)
         return fused

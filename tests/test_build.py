@@ -111,16 +111,21 @@ def test_load_index_round_trip(seed_data: IndexData, embedder: Embedder) -> None
     assert seed_data.chunks == tuple(c for d in docs for c in chunk_document(d, ChunkConfig()))
     assert seed_data.sentences == tuple(s for d in docs for s in document_sentences(d))
     vectors = seed_data.store.vectors()
-    assert vectors.shape == (len(seed_data.chunks), 384) and vectors.dtype == np.float32
+    # Stored as float16, memory-mapped: a component is off by at most half a float16 step.
+    assert vectors.shape == (len(seed_data.chunks), 384) and vectors.dtype == np.float16
+    assert isinstance(vectors, np.memmap) and isinstance(seed_data.sentence_vectors, np.memmap)
     assert seed_data.sentence_vectors.shape == (len(seed_data.sentences), 384)
-    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
-    # Row i is chunk i: re-embedding a few chunks and sentences gives the stored rows.
+    assert np.allclose(np.linalg.norm(vectors.astype(np.float32), axis=1), 1.0, atol=1e-3)
+    # Row i is chunk i: re-embedding a few chunks and sentences gives the stored rows (to a cosine of
+    # 0.999, not bit for bit: the compiled path computes in bf16, a text's batch-mates set its padding,
+    # and the rows are stored in float16).
     picks = [0, 1, len(seed_data.chunks) - 1]
     texts = [passage_text(seed_data.documents[seed_data.chunks[i].doc_id], seed_data.chunks[i]) for i in picks]
-    assert np.allclose(embedder.embed_passages(texts), vectors[picks], atol=1e-4)
-    assert np.allclose(embedder.embed_passages([seed_data.sentences[5].text]), seed_data.sentence_vectors[[5]], atol=1e-4)
+    assert ((embedder.embed_passages(texts) * vectors[picks].astype(np.float32)).sum(axis=1) > 0.999).all()
+    stored = seed_data.sentence_vectors[5].astype(np.float32)
+    assert float(embedder.embed_passages([seed_data.sentences[5].text])[0] @ stored) > 0.999
     scores, rows = seed_data.store.search(vectors[7], 3)
-    assert rows[0] == 7 and scores[0] == pytest.approx(1.0, abs=1e-4)
+    assert rows[0] == 7 and scores[0] == pytest.approx(1.0, abs=1e-3)
 
 
 def test_headline_is_embedded_with_the_chunks_after_it(seed_data: IndexData) -> None:
@@ -285,11 +290,11 @@ def test_damaged_or_inconsistent_index_is_refused(index_copy: Path) -> None:
     manifest = json.loads((index_copy / "manifest.json").read_text(encoding="utf-8"))
     manifest["counts"]["chunks"] += 1
     (index_copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    with pytest.raises(IndexNotReady, match=r"damaged \(faiss\.index, chunks\.jsonl and the manifest count "
-                                            r"different passages\); rebuild it with `python -m index build"):
+    with pytest.raises(IndexNotReady, match=r"damaged \(chunks\.f16\.npy, the chunks of rows\.sqlite and the "
+                                            r"manifest count different passages\); rebuild it with `python -m index build"):
         load_index(index_copy)
-    (index_copy / "faiss.index").unlink()
-    with pytest.raises(IndexNotReady, match=r"damaged \(faiss\.index is missing\); rebuild it with "
+    (index_copy / "chunks.f16.npy").unlink()
+    with pytest.raises(IndexNotReady, match=r"damaged \(chunks\.f16\.npy is missing\); rebuild it with "
                                             r"`python -m index build"):
         load_index(index_copy)
 
@@ -367,6 +372,7 @@ class QuickVectors:
 
     def __init__(self, real: Embedder) -> None:
         self.spec, self.dimension, self.prompts = real.spec, real.dimension, real.prompts
+        self.path, self.description = real.path, real.description  # the same embedding path
 
     def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         vectors = np.random.default_rng(len(texts)).standard_normal((len(texts), self.dimension))
@@ -415,3 +421,51 @@ def _wait_for_staging(proc: subprocess.Popen, index_dir: Path, timeout: float = 
             return found
         time.sleep(0.002)
     return []
+
+
+def test_a_build_killed_midway_is_resumed_and_equals_a_clean_build(tmp_path: Path, embedder: Embedder) -> None:
+    """`python -m index build` is SIGKILLed once some batches are embedded: nothing is served,
+    the next build reuses the checkpointed articles and writes what a clean build writes."""
+    from index.resume import Checkpoints
+
+    corpus, index_dir, clean_dir = tmp_path / "corpus", tmp_path / "index", tmp_path / "clean"
+    synthetic_corpus(SEEDS_DIR, corpus, 24)
+    checkpoints = Checkpoints(index_dir, embedder.spec.fingerprint)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "index", "build", "--seeds", str(corpus), "--index-dir",
+                             str(index_dir), "--quiet"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 240
+        while checkpoints.count() == 0 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, "the build ended before it was killed"
+    finished = checkpoints.count()
+    assert 0 < finished < 24 and not (index_dir / "manifest.json").exists()
+    with pytest.raises(IndexNotReady):
+        load_index(index_dir)
+    report = build(corpus, index_dir, embedder)
+    assert len(report.resumed) >= finished and report.embedded < report.chunks
+    assert "resumed from an interrupted build" in report.summary()
+    assert checkpoints.count() == 0 and leftovers(index_dir) == []
+    build(corpus, clean_dir, embedder)
+    resumed, clean = load_index(index_dir, full_check=True), load_index(clean_dir)
+    assert resumed.documents == clean.documents and resumed.chunks == clean.chunks
+    assert resumed.sentences == clean.sentences and resumed.manifest.counts == clean.manifest.counts
+    # Batches of other sizes embed the same texts to within float16 rounding.
+    assert np.allclose(resumed.store.vectors(), clean.store.vectors(), atol=2e-3)
+    assert np.allclose(resumed.sentence_vectors, clean.sentence_vectors, atol=2e-3)
+
+
+def test_an_index_of_the_previous_format_is_rebuilt_with_a_note(index_copy: Path, embedder: Embedder) -> None:
+    path = index_copy / "manifest.json"
+    path.write_text(path.read_text(encoding="utf-8").replace(f'"format_version": {FORMAT_VERSION}', '"format_version": 2'),
+                    encoding="utf-8")
+    report = build(SEEDS_DIR, index_copy, QuickVectors(embedder))  # type: ignore[arg-type]
+    assert report.notes == (f"The index in {index_copy} has format 2, this version reads format {FORMAT_VERSION}; "
+                            "every article is indexed again from scratch.",)
+    assert report.kept == () and load_index(index_copy).manifest.format_version == FORMAT_VERSION

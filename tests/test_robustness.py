@@ -15,6 +15,7 @@ import os
 import re
 import shlex
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -187,6 +188,7 @@ class QuickVectors:
 
     def __init__(self, real: Embedder) -> None:
         self.spec, self.dimension, self.prompts = real.spec, real.dimension, real.prompts
+        self.path, self.description = real.path, real.description  # the same embedding path
 
     def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         vectors = np.random.default_rng(len(texts)).standard_normal((len(texts), self.dimension))
@@ -212,15 +214,15 @@ def recorded_size(index_dir: Path, name: str) -> int:
 
 
 def test_3_an_emptied_vector_file_is_named_and_index_build_repairs_it(index_copy: Path, embedder: Embedder) -> None:
-    size = recorded_size(index_copy, "sentences.npy")
-    (index_copy / "sentences.npy").write_bytes(b"")  # : > I/sentences.npy
+    size = recorded_size(index_copy, "sentences.f16.npy")
+    (index_copy / "sentences.f16.npy").write_bytes(b"")  # : > I/sentences.f16.npy
     assert refused(index_copy, embedder) == damaged_message(
-        index_copy, f"sentences.npy is 0 bytes, the manifest recorded {size:,}")
+        index_copy, f"sentences.f16.npy is 0 bytes, the manifest recorded {size:,}")
     result = cli("index", "build", "--index-dir", str(index_copy), "--quiet")  # the fix the message names
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.splitlines() == [
-        f"note: The index in {index_copy} is damaged (sentences.npy is 0 bytes, the manifest recorded {size:,}); "
+        f"note: The index in {index_copy} is damaged (sentences.f16.npy is 0 bytes, the manifest recorded {size:,}); "
         "every article is indexed again from scratch."]
     answers(index_copy, embedder)
 
@@ -240,13 +242,13 @@ def test_3_an_emptied_bm25_file_is_named_and_the_build_repairs_it(name: str, ind
     assert load_index(index_copy).lexical.scores("Shoigu").any()
 
 
-def test_4_an_emptied_documents_file_is_named_not_a_key_error(index_copy: Path, embedder: Embedder) -> None:
-    size = recorded_size(index_copy, "documents.jsonl")
-    (index_copy / "documents.jsonl").write_bytes(b"")  # : > I/documents.jsonl
+def test_4_an_emptied_rows_file_is_named_not_a_key_error(index_copy: Path, embedder: Embedder) -> None:
+    size = recorded_size(index_copy, "rows.sqlite")
+    (index_copy / "rows.sqlite").write_bytes(b"")  # : > I/rows.sqlite
     assert refused(index_copy, embedder) == damaged_message(
-        index_copy, f"documents.jsonl is 0 bytes, the manifest recorded {size:,}")
+        index_copy, f"rows.sqlite is 0 bytes, the manifest recorded {size:,}")
     report = build(SEEDS_DIR, index_copy, QuickVectors(embedder))  # type: ignore[arg-type]
-    assert report.notes and report.notes[0].startswith(f"The index in {index_copy} is damaged (documents.jsonl")
+    assert report.notes and report.notes[0].startswith(f"The index in {index_copy} is damaged (rows.sqlite")
     assert len(load_index(index_copy).documents) == 5
 
 
@@ -260,18 +262,29 @@ def rewrite_with_checksum(index_dir: Path, name: str, data: bytes) -> None:
     path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
 
 
-def test_4_a_documents_file_that_does_not_match_the_chunks_is_damaged(index_copy: Path,
-                                                                      embedder: Embedder) -> None:
-    lines = (index_copy / "documents.jsonl").read_bytes().splitlines(keepends=True)
-    rewrite_with_checksum(index_copy, "documents.jsonl", b"".join(lines[1:]))  # one article fewer
+def edit_rows(index_dir: Path, sql: str, *args: object) -> None:
+    """Run `sql` on the rows file, then record its new checksum (damage no checksum can see)."""
+    path = index_dir / "rows.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute(sql, args)
+    db.close()
+    rewrite_with_checksum(index_dir, "rows.sqlite", path.read_bytes())
+
+
+def test_4_a_rows_file_whose_articles_do_not_match_the_chunks_is_damaged(index_copy: Path,
+                                                                         embedder: Embedder) -> None:
+    pristine = (index_copy / "rows.sqlite").read_bytes()
+    edit_rows(index_copy, "DELETE FROM documents WHERE row = 4")  # one article fewer
     assert refused(index_copy, embedder) == damaged_message(
-        index_copy, "documents.jsonl does not hold the articles the manifest lists")
-    rows = [json.loads(line) for line in lines]
-    rows[0]["text"] = rows[0]["text"].replace("Corée", "Cor\u00e9e ")  # the same articles, shifted text
-    rewrite_with_checksum(index_copy, "documents.jsonl",
-                          b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in rows))
+        index_copy, "rows.sqlite does not hold the articles the manifest lists")
+    rewrite_with_checksum(index_copy, "rows.sqlite", pristine)
+    body, doc_id = sqlite3.connect(index_copy / "rows.sqlite").execute(
+        "SELECT body, doc_id FROM bodies JOIN documents USING (row) WHERE row = 0").fetchone()
+    row = json.loads(body)
+    row["text"] = row["text"].replace("Corée", "Cor\u00e9e ")  # the same articles, shifted text
+    edit_rows(index_copy, "UPDATE bodies SET body = ? WHERE row = 0", json.dumps(row, ensure_ascii=False))
     assert refused(index_copy, embedder) == damaged_message(
-        index_copy, f"chunks.jsonl does not match the text of {rows[0]['doc_id']} in documents.jsonl")
+        index_copy, f"the chunks of rows.sqlite do not match the text of {doc_id}")
 
 
 def overwrite(path: Path, seed: int, count: int = 64) -> None:
@@ -295,7 +308,7 @@ def test_5_random_bytes_in_a_big_file_are_caught_by_verify_and_the_build(
     as big. Broken BM25 indices are still refused on load (they would raise IndexError at query
     time); altered floats load, and `index verify` and the build catch them."""
     intact = cli("index", "verify", "--index-dir", str(index_copy))
-    assert intact.returncode == 0 and intact.stdout.startswith(f"index {index_copy} is intact: its 10 files")
+    assert intact.returncode == 0 and intact.stdout.startswith(f"index {index_copy} is intact: its 8 files")
     monkeypatch.setattr(index.integrity, "SMALL_FILE_BYTES", 0)
     overwrite(index_copy / "bm25/indices.csc.index.npy", seed=5)
     with pytest.raises(IndexDamaged, match=r"\(the BM25 index \(bm25/\) cannot be read: its arrays do not fit "
@@ -391,16 +404,16 @@ def test_6_forced_race_two_builds_take_turns(index_copy: Path, embedder: Embedde
     waits for the lock instead of deleting that folder or racing the swap."""
     inside, go_on = threading.Event(), threading.Event()
     staging_seen: list[list[str]] = []
-    real_write = index.build.write_index
+    real_write = index.build.finish_index
 
-    def slow_write(folder: Path, data: object) -> None:
+    def slow_write(folder: Path, *parts: object) -> None:
         if not inside.is_set():
             inside.set()
             assert go_on.wait(60)
         staging_seen.append(sorted(p.name for p in index_copy.parent.glob(".index.building-*")))
-        real_write(folder, data)  # type: ignore[arg-type]
+        real_write(folder, *parts)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(index.build, "write_index", slow_write)
+    monkeypatch.setattr(index.build, "finish_index", slow_write)
     reports: list[BuildReport] = []
     first = threading.Thread(target=lambda: reports.append(build(SEEDS_DIR, index_copy, embedder)))
     second = threading.Thread(target=lambda: reports.append(build(SEEDS_DIR, index_copy, embedder)))
