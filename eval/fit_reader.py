@@ -60,7 +60,7 @@ def _load_readings(path: Path, key: str) -> list[list[Reading]] | None:
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
     if data.get("key") != key:
-        log.warning("the cached readings in %s are for other questions or settings; reading again", path)
+        log.warning("the cached readings in %s were made for other questions, candidates or settings", path)
         return None
     return [[Reading(rel, tuple(span) if span else None, margin) for rel, span, margin in found]
             for found in data["readings"]]

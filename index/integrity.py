@@ -10,12 +10,13 @@ import hashlib
 import stat
 from pathlib import Path
 
-__all__ = ["SMALL_FILE_BYTES", "file_checksums", "damaged_file"]
+__all__ = ["SMALL_FILE_BYTES", "file_checksums", "damaged_file", "file_sha256"]
 
 SMALL_FILE_BYTES = 1_000_000
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The file's sha256, hex."""
     with path.open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
@@ -26,7 +27,7 @@ def file_checksums(folder: Path, leave_out: str) -> dict[str, dict[str, object]]
     for path in sorted(folder.rglob("*")):
         name = path.relative_to(folder).as_posix()
         if path.is_file() and name != leave_out:
-            found[name] = {"size": path.stat().st_size, "sha256": _sha256(path)}
+            found[name] = {"size": path.stat().st_size, "sha256": file_sha256(path)}
     return found
 
 
@@ -43,7 +44,7 @@ def _mismatch(path: Path, name: str, size: int, sha256: str, full: bool) -> str 
         return f"{name} is {info.st_size:,} bytes, the manifest recorded {size:,}"
     if full or size < SMALL_FILE_BYTES:
         try:
-            if _sha256(path) != sha256:
+            if file_sha256(path) != sha256:
                 return f"the content of {name} differs from what was written"
         except OSError as err:
             return f"{name} cannot be read ({err.strerror})"

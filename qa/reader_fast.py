@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from index.compiled import CompiledCopy, export_openvino, open_compiled
+from index.integrity import file_sha256
 
 __all__ = ["CompiledReaderNet", "compile_reader", "reader_copy"]
 
@@ -24,14 +25,9 @@ log = logging.getLogger(__name__)
 PRECISION = "f32"
 
 
-def _sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
 def reader_copy(model_path: str, fingerprint: str, weights: Path) -> CompiledCopy:
     """Where the compiled reader for this model and these weights lives (it may not exist yet)."""
-    source = f"{fingerprint}/reader-{_sha256(weights)}"
+    source = f"{fingerprint}/reader-{file_sha256(weights)}"
     key = hashlib.sha256(source.encode()).hexdigest()[:12]
     return CompiledCopy(Path(model_path).parent / f"reader-openvino-{key}", source)
 
