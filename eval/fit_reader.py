@@ -1,7 +1,7 @@
 """The reader's part of `python -m eval.train`: out-of-fold readings of every training question,
 then what is fitted on them (how the reader's view combines with the ranker's, how many
-sentences to cite, when a short answer is sure enough to show, the abstention model with the
-reader's signals), then the reader that ships, trained on all the questions."""
+sentences to cite, when a short answer is sure enough to show), then the reader that ships,
+trained on all the questions."""
 
 from __future__ import annotations
 
@@ -13,14 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.calibrate import fit_abstention, fit_logistic, out_of_fold
+from eval.calibrate import fit_logistic, out_of_fold
 from eval.metrics import token_f1
 from eval.train import Probe, grid
 from eval.cloze import cloze_pairs
 from eval.train_reader import (FROZEN_LAYERS, MAX_LENGTH, Pair, fold_of, make_pairs, prepare, read_probes, train,
                                trainable)
-from qa import AbstainConfig
-from qa.abstain import READER_FEATURES
 from qa.reader import WEIGHTS, Reading, ReaderSpec
 from qa.reading import Combination, short_features
 
@@ -130,8 +128,8 @@ def save_reader(net, spec: ReaderSpec, folder: Path) -> None:
     spec.save(folder)
 
 
-def fit_reader(probes: list[Probe], folder: Path, cache: Path, refit: bool = False) -> AbstainConfig:
-    """Trains, fits and ships the reader; returns the abstention model that reads its signals.
+def fit_reader(probes: list[Probe], folder: Path, cache: Path, refit: bool = False) -> None:
+    """Trains, fits and ships the reader.
     With `refit`, the out-of-fold readings cached in `cache` by an earlier run and the reader
     weights already in `folder` are kept: only what is fitted on the readings is fitted again."""
     spec = probes[0].pipeline.embedder.spec
@@ -159,9 +157,7 @@ def fit_reader(probes: list[Probe], folder: Path, cache: Path, refit: bool = Fal
     combination = replace(combination, margin=margin, floor=floor)
     combination, lines = _short_model(probes, rescore, combination)
     print("Short answers (out-of-fold):", *lines, sep="\n")
-    signals = [p.pipeline.signals(p.found.question, s, p.found.vector) for p, s in zip(probes, rescore)]
-    abstain = fit_abstention(signals, [not p.question.gold.answerable for p in probes], features=READER_FEATURES)
-    print(f"combination: {combination}; abstention with the reader: threshold {abstain.threshold}, {abstain.evidence}")
+    print(f"combination: {combination}")
     evidence = {"pairs": len(pairs), "questions": len(probes), "oof_containment": round(contained, 4)}
     shipped = ReaderSpec(spec.fingerprint, FROZEN_LAYERS, MAX_LENGTH, combination=combination.to_dict(),
                          evidence=evidence)
@@ -169,4 +165,3 @@ def fit_reader(probes: list[Probe], folder: Path, cache: Path, refit: bool = Fal
         shipped.save(folder)
     else:
         save_reader(train(prepared, list(range(len(pairs)))), shipped, folder)
-    return abstain

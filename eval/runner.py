@@ -64,13 +64,13 @@ class QuestionResult:
     short_f1: float = 0.0
 
 
-def corpus_pipeline(corpus: Path, cache_dir: Path, progress: bool = True) -> Pipeline:
+def corpus_pipeline(corpus: Path, cache_dir: Path, progress: bool = True, config: QAConfig | None = None) -> Pipeline:
     """A pipeline over any folder of articles, its index cached under `cache_dir` (one folder per
     corpus path) and rebuilt incrementally only when the folder changed."""
     if not corpus.is_dir():
         raise DatasetError(f"Corpus folder {corpus} does not exist; pass a folder of .txt articles.")
     key = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:16]
-    return Pipeline.for_corpus(corpus, cache_dir / key, progress=progress)
+    return Pipeline.for_corpus(corpus, cache_dir / key, config, progress=progress)
 
 
 def default_variants(base: QAConfig) -> list[Variant]:
@@ -86,7 +86,7 @@ def generative_variant(base: QAConfig) -> Variant:
 
 
 def never_abstain(config: QAConfig) -> QAConfig:
-    return replace(config, abstain=config.abstain.never(), abstain_reader=config.abstain_reader.never())
+    return replace(config, abstain=config.abstain.never())
 
 
 def language_pair(pipeline: Pipeline, q: EvalQuestion, asked: str = "") -> str:

@@ -4,11 +4,16 @@ ranker's probability for the best sentence, how far that sentence's cosine stand
 question's cosines with every sentence of the corpus (a z-score), how much it stands out from
 its nearest rivals (`peak`), how many of the question's words it holds, how many of them the
 corpus holds at all, whether a typed question finds its kind of answer, whether question and
-evidence are in different languages, and, when
-the reader is loaded, the reader's relevance and answer-span confidence.
+evidence are in different languages; from retrieval, the best passage's cosine and how far it
+stands above the next nine, how many of the five best passages come from one article, whether
+dense and BM25 retrieval put the same article first; how much of the question the best
+sentence's whole article holds, and how many of the question's names the corpus never mentions.
 
-Two models are fitted by `python -m eval.train` (with and without the reader's signals) and
-shipped in `abstain.json` beside this module, with the figures that justified them."""
+The signals are read from the ranker's view of the candidates, with or without the reader: out of
+fold, the reader's relevance and span confidence added nothing (their weights came out with the
+wrong sign) and the model over them refused more answerable questions on the report half. One
+model is fitted by `python -m eval.train` and shipped in `abstain.json` beside this module, with
+the figures that justified it."""
 
 from __future__ import annotations
 
@@ -19,10 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FEATURES", "READER_FEATURES", "AbstainConfig", "signals", "probability_unanswerable"]
+__all__ = ["FEATURES", "AbstainConfig", "Retrieved", "signals", "probability_unanswerable"]
 
-FEATURES = ("best_prob", "dense_z", "peak", "lexical", "kind_missing", "cross_lingual", "unseen", "coverage")
-READER_FEATURES = FEATURES + ("reader_best", "span_margin")
+FEATURES = ("best_prob", "dense_z", "peak", "lexical", "kind_missing", "cross_lingual", "unseen", "coverage",
+            "dense_top", "dense_gap10", "concentration", "agree_doc", "doc_lexical", "corpus_cov", "name_unseen")
 CALIBRATION_FILE = Path(__file__).with_name("abstain.json")
 _PEAK_NEIGHBOURS = 5
 
@@ -32,7 +37,7 @@ class AbstainConfig:
     """p(unanswerable) = sigmoid(bias + sum(weights * signals)); abstain when p >= threshold,
     unless the evidence holds at least `lexical_veto` of the question's (IDF-weighted) terms."""
 
-    weights: tuple[float, ...] = (-4.0, -0.5, -10.0, -2.0, 1.0, -0.5, 0.5, -1.0)
+    weights: tuple[float, ...] = (-4.0, -0.5, -10.0, -2.0, 1.0, -0.5, 0.5, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     bias: float = 4.0
     threshold: float = 0.5
     lexical_veto: float = 0.6
@@ -44,20 +49,21 @@ class AbstainConfig:
             raise ValueError(f"The abstention model needs one weight per signal of {self.features}.")
 
     @classmethod
-    def shipped(cls, reader: bool = False) -> AbstainConfig:
-        """The fitted model in `abstain.json` for a pipeline with or without the reader, or the
-        defaults when it is absent."""
+    def shipped(cls) -> AbstainConfig:
+        """The fitted model in `abstain.json`, or the defaults when it is absent."""
         if not CALIBRATION_FILE.is_file():
             return cls()
-        data = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
-        model = data.get("reader" if reader else "plain")
-        if model is None:
-            return cls()
-        features = tuple(model["features"])
-        if features != (READER_FEATURES if reader else FEATURES):
+        model = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8")).get("model", {})
+        features = tuple(model.get("features", ()))
+        if features != FEATURES:
             raise ValueError(f"{CALIBRATION_FILE} was fitted on other signals; refit it with `python -m eval.train`.")
         return cls(tuple(float(model["weights"][f]) for f in features), float(model["bias"]),
                    float(model["threshold"]), float(model["lexical_veto"]), features, model.get("evidence", {}))
+
+    @classmethod
+    def untrained(cls) -> AbstainConfig:
+        """A model that never abstains (what `python -m eval.train` starts from)."""
+        return cls((0.0,) * len(FEATURES), 0.0, math.inf, 0.0, FEATURES)
 
     def never(self) -> AbstainConfig:
         """The same model with a threshold that never abstains (for calibration runs)."""
@@ -72,23 +78,40 @@ class AbstainConfig:
                 "evidence": self.evidence}
 
 
-def write_calibration(plain: AbstainConfig, reader: AbstainConfig | None, path: Path = CALIBRATION_FILE) -> None:
-    models = {"plain": plain.to_dict(), **({"reader": reader.to_dict()} if reader is not None else {})}
-    path.write_text(json.dumps(models, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+def write_calibration(model: AbstainConfig, path: Path = CALIBRATION_FILE) -> None:
+    path.write_text(json.dumps({"model": model.to_dict()}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """What retrieval says about a question, for `signals`."""
+
+    passage_cosines: tuple[float, ...]   # the dense passages' cosines, best first
+    concentration: float                 # share of the five best fused passages from the first one's article
+    agree_doc: bool                      # dense and BM25 put the same article first (or only one ran)
 
 
 def signals(best_prob: float, best_dense: float, all_dense: np.ndarray, lexical: float, kind_missing: bool,
-            cross_lingual: bool, unseen: int, coverage: float) -> dict[str, float]:
+            cross_lingual: bool, unseen: int, coverage: float, retrieved: Retrieved, doc_lexical: float,
+            corpus_cov: float, name_unseen: int) -> dict[str, float]:
     """`all_dense`: the question's cosine with every sentence of the index; `unseen`: how many of
     the question's long words appear nowhere in the corpus (by their first letters, so that
-    cognates and names count across languages), `coverage` the share that do appear."""
+    cognates and names count across languages), `coverage` the share that do appear;
+    `doc_lexical`: the IDF-weighted share of the question's terms in the best sentence's article;
+    `corpus_cov`: the share of its terms the corpus holds; `name_unseen`: its capitalised names
+    the corpus never mentions."""
+    cosines = retrieved.passage_cosines
+    dense_top = cosines[0] if cosines else 0.0
+    gap10 = dense_top - float(np.mean(cosines[1:10])) if len(cosines) > 2 else 0.0
     top = np.sort(all_dense)[::-1][: _PEAK_NEIGHBOURS + 1] if len(all_dense) else np.zeros(1)
     peak = float(top[0] - top[1:].mean()) if len(top) > 1 else 0.0
     spread = float(all_dense.std()) if len(all_dense) > 1 else 0.0
     dense_z = (best_dense - float(all_dense.mean())) / spread if spread > 1e-6 else 0.0
     return {"best_prob": best_prob, "dense_z": dense_z, "peak": peak, "lexical": lexical,
             "kind_missing": float(kind_missing), "cross_lingual": float(cross_lingual),
-            "unseen": float(min(unseen, 3)), "coverage": coverage}
+            "unseen": float(min(unseen, 3)), "coverage": coverage, "dense_top": dense_top, "dense_gap10": gap10,
+            "concentration": retrieved.concentration, "agree_doc": float(retrieved.agree_doc),
+            "doc_lexical": doc_lexical, "corpus_cov": corpus_cov, "name_unseen": float(min(name_unseen, 3))}
 
 
 def probability_unanswerable(values: dict[str, float], config: AbstainConfig) -> float:

@@ -15,7 +15,7 @@ import numpy as np
 
 from index import IndexData
 from index.analyzer import STOP_WORDS, analyze, analyze_query, fold
-from qa.abstain import signals
+from qa.abstain import Retrieved, signals
 from qa.question import Kind, Question
 from qa.ranker import RankerModel, candidate_features
 from qa.reader import Reading
@@ -36,6 +36,13 @@ def cognate_prefixes(text: str) -> list[str]:
     """First letters of the long non-stop words, accent-folded, in order, without repeats."""
     words = re.findall(r"[^\W\d_]{5,}", fold(text))
     return list(dict.fromkeys(w[:_PREFIX] for w in words if w not in STOP_WORDS))
+
+
+def capitalised_names(text: str) -> list[str]:
+    """The first letters (as `cognate_prefixes`) of the question's capitalised long words after
+    its first: the names it asks about."""
+    words = re.findall(r"[^\W\d_][\w'’-]*", text)[1:]
+    return list(dict.fromkeys(fold(w)[:_PREFIX] for w in words if w[0].isupper() and len(w) >= 5))
 
 
 def _idf(term_sets: list[set[str]]) -> dict[str, float]:
@@ -192,12 +199,14 @@ class SentenceScorer:
         vectors = self._data.sentence_vectors
         return max(float(vectors[cand.index] @ vectors[c.index]) for c in chosen) >= self.config.duplicate_cosine
 
-    def signals(self, question: Question, scored: list[Scored], query_vector: np.ndarray) -> dict[str, float]:
+    def signals(self, question: Question, scored: list[Scored], query_vector: np.ndarray,
+                retrieved: Retrieved) -> dict[str, float]:
         """What the abstention model reads (see qa.abstain)."""
         top = scored[:3]
         best_doc = self._data.sentences[scored[0].index].doc_id if scored else None
         asked = cognate_prefixes(question.text)
         unseen = sum(p not in self._corpus_prefixes for p in asked)
+        terms = analyze_query(question.text, self._langs)
         return signals(
             unseen=unseen, coverage=1.0 - unseen / len(asked) if asked else 1.0,
             best_prob=scored[0].score if scored else 0.0,
@@ -206,7 +215,23 @@ class SentenceScorer:
             lexical=max((s.lexical for s in top), default=0.0),
             kind_missing=question.kind != Kind.OTHER and all(s.answer is None for s in top),
             cross_lingual=best_doc is not None and self._data.documents[best_doc].lang != question.lang,
+            retrieved=retrieved, doc_lexical=self._doc_lexical(question, best_doc, terms, asked),
+            corpus_cov=sum(t in self._idf for t in terms) / len(terms) if terms else 1.0,
+            name_unseen=sum(n not in self._corpus_prefixes for n in capitalised_names(question.text)),
         )
+
+    def _doc_lexical(self, question: Question, doc_id: str | None, terms: list[str], prefixes: list[str]) -> float:
+        """IDF-weighted share of the question's terms (across languages, of its long words' first
+        letters) that the article holds somewhere."""
+        if doc_id is None:
+            return 0.0
+        cross = self._data.documents[doc_id].lang != question.lang
+        asked, held = (prefixes, self._prefixes) if cross else (terms, self._terms)
+        if not asked:
+            return 0.0
+        present = set().union(*(held[i] for i in self._data.documents.row_ranges(doc_id)[1]))
+        weights = [self._idf.get(t, self._default_idf) for t in asked]
+        return sum(w for t, w in zip(asked, weights) if t in present) / sum(weights)
 
     def _same_doc(self, cand: Scored, chosen: list[Scored]) -> bool:
         doc = self._data.sentences[cand.index].doc_id

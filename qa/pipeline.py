@@ -19,7 +19,7 @@ from qa.answer import assemble
 from qa.evidence import EvidenceConfig, Scored, SentenceScorer
 from qa.question import Question, prepare_question
 from qa.reader import Reader
-from qa.reading import Combination, reader_signals
+from qa.reading import Combination
 from qa.retrieval import Ranked, RetrievalConfig, Retriever
 from qa.types import Answer, Filters, Hit, Mode
 
@@ -38,7 +38,6 @@ class QAConfig:
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
     evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
     abstain: AbstainConfig = field(default_factory=AbstainConfig.shipped)
-    abstain_reader: AbstainConfig = field(default_factory=lambda: AbstainConfig.shipped(reader=True))
     use_reader: bool = True     # read the best candidates with the trained reader, when it ships
 
 
@@ -61,7 +60,7 @@ class Pipeline:
         self._reader = reader
         self.reader = reader if self.config.use_reader else None
         self.combination = Combination.from_dict(self.reader.spec.combination) if self.reader is not None else None
-        self.abstain = self.config.abstain_reader if self.reader is not None else self.config.abstain
+        self.abstain = self.config.abstain
         self.retriever = Retriever(data, self.config.retrieval)
         self.scorer = SentenceScorer(data, self.config.evidence)
         self._lock = threading.Lock()
@@ -160,9 +159,9 @@ class Pipeline:
         vector, ranked = self._rank(prepared, mode or self.config.mode, filters, timings)
         scoring = time.perf_counter()
         scored = self.scorer.score(prepared, vector, ranked.rows, ranked.fused)
+        signals = self.signals(prepared, scored, vector, ranked)   # the ranker's view (see qa.abstain)
         if self.reader is not None and self.combination is not None:
             scored = self.reread(prepared, scored)
-        signals = self.signals(prepared, scored, vector)
         timings["sentences"] = (time.perf_counter() - scoring) * 1000
         return Candidates(prepared, ranked, scored, signals, timings, vector)
 
@@ -176,9 +175,8 @@ class Pipeline:
                 readings = self.reader.read(question.text, [self.data.sentences[s.index].text for s in top])
         return combination.apply(scored, readings, self.config.evidence.ranker)
 
-    def signals(self, question: Question, scored: list[Scored], vector: np.ndarray) -> dict[str, float]:
-        found = self.scorer.signals(question, scored, vector)
-        return {**found, **reader_signals(scored)} if any(s.reading is not None for s in scored) else found
+    def signals(self, question: Question, scored: list[Scored], vector: np.ndarray, ranked: Ranked) -> dict[str, float]:
+        return self.scorer.signals(question, scored, vector, self.retriever.retrieved(ranked))
 
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
             mode: Mode | None = None) -> Answer:

@@ -19,9 +19,8 @@ from qa.ranker import RankerModel
 from qa.reader import Reading
 from qa.short_answer import candidate_pattern
 
-__all__ = ["Combination", "reader_signals", "short_features", "NO_SPAN", "SHORT_FEATURES"]
+__all__ = ["Combination", "short_features", "SHORT_FEATURES"]
 
-NO_SPAN = -10.0   # the span margin reported when the reader found no span at all
 SHORT_FEATURES = ("span_margin", "relevance", "sentence_score", "pattern_agrees", "typed_question", "words", "echo")
 
 
@@ -83,12 +82,3 @@ def short_features(s: Scored, question: Question, sentence: str) -> tuple[float,
     echo = sum(w in asked for w in words) / len(words) if words else 1.0
     return (s.reading.span_margin, s.reading.relevance, s.score, float(agrees), float(typed),
             math.log1p(len(words)), echo)
-
-
-def reader_signals(scored: list[Scored]) -> dict[str, float]:
-    """What the abstention model reads from the reader: its best relevance among the sentences
-    it read, and how sure it is of an answer span in the best sentence."""
-    read = [s.reading for s in scored if s.reading is not None]
-    first = scored[0].reading if scored and scored[0].reading is not None else None
-    return {"reader_best": max((r.relevance for r in read), default=NO_SPAN),
-            "span_margin": first.span_margin if first is not None and first.span is not None else NO_SPAN}

@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 
 from index import IndexData
+from qa.abstain import Retrieved
 from qa.types import Filters, Hit, Mode
 
 __all__ = ["RetrievalConfig", "Retriever", "Ranked"]
@@ -104,6 +105,15 @@ class Retriever:
             weight = cfg.bm25_weight_same_lang if same or mode == Mode.BM25 else cfg.bm25_weight_cross_lang
             fused[row] = fused.get(row, 0.0) + weight / (cfg.rrf_k + rank + 1)
         return fused
+
+    def retrieved(self, ranked: Ranked) -> Retrieved:
+        """What the abstention model reads from the ranking (see qa.abstain)."""
+        chunks = self._data.chunks
+        docs = [chunks[int(r)].doc_id for r in ranked.rows[:5]]
+        firsts = [chunks[max(scores, key=lambda r: (scores[r], -r))].doc_id for scores in (ranked.dense, ranked.bm25)
+                  if scores]
+        return Retrieved(tuple(sorted(ranked.dense.values(), reverse=True)),
+                         docs.count(docs[0]) / len(docs) if docs else 0.0, len(set(firsts)) <= 1)
 
     def hits(self, ranked: Ranked, k: int) -> list[Hit]:
         chunks = self._data.chunks
