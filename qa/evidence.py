@@ -91,7 +91,7 @@ class SentenceScorer:
         self._corpus_prefixes = set().union(*self._prefixes)
         self._idf = _idf(self._terms + self._prefixes)
         self._default_idf = math.log(1 + len(self._terms))
-        self._langs = tuple(sorted(set(langs.values())))
+        self.langs = tuple(sorted(set(langs.values())))   # the articles' languages
         self._by_chunk = self._map_chunks()
 
     def _map_chunks(self) -> list[list[int]]:
@@ -121,7 +121,7 @@ class SentenceScorer:
 
     def has_content(self, question: Question) -> bool:
         """Whether the question holds a word that is not a stop word ("a", "the", "[a]" do not)."""
-        return bool(analyze_query(question.text, self._langs))
+        return bool(analyze_query(question.text, self.langs))
 
     def rescore(self, scored: list[Scored], ranker: RankerModel) -> list[Scored]:
         """The same candidates scored by another ranker, best first."""
@@ -136,7 +136,7 @@ class SentenceScorer:
         for rank, row in enumerate(rows[: cfg.passages]):
             for i in self._by_chunk[int(row)]:
                 passage_of.setdefault(i, (rank, float(fused[rank] - fused[0])))
-        query_terms = analyze_query(question.text, self._langs)
+        query_terms = analyze_query(question.text, self.langs)
         query_prefixes = cognate_prefixes(question.text)
         raw = []
         for i, (rank, gap) in passage_of.items():
@@ -206,7 +206,7 @@ class SentenceScorer:
         best_doc = self._data.sentences[scored[0].index].doc_id if scored else None
         asked = cognate_prefixes(question.text)
         unseen = sum(p not in self._corpus_prefixes for p in asked)
-        terms = analyze_query(question.text, self._langs)
+        terms = analyze_query(question.text, self.langs)
         return signals(
             unseen=unseen, coverage=1.0 - unseen / len(asked) if asked else 1.0,
             best_prob=scored[0].score if scored else 0.0,

@@ -17,7 +17,7 @@ from index.lang import detect_language
 from qa.abstain import AbstainConfig
 from qa.answer import assemble
 from qa.evidence import EvidenceConfig, Scored, SentenceScorer
-from qa.question import Question, prepare_question
+from qa.question import ANSWER_LANGS, Question, prepare_question
 from qa.reader import Reader
 from qa.reading import Combination
 from qa.retrieval import Ranked, RetrievalConfig, Retriever
@@ -51,6 +51,11 @@ class Candidates:
     vector: np.ndarray
 
 
+def question_langs(data: IndexData) -> tuple[str, ...]:
+    """The languages a question is told among: those the app answers in and its articles'."""
+    return tuple(sorted({*ANSWER_LANGS, *(str(info["lang"]) for info in data.manifest.documents.values())}))
+
+
 class Pipeline:
     def __init__(self, data: IndexData, embedder: Embedder, config: QAConfig | None = None,
                  reader: Reader | None = None) -> None:
@@ -63,6 +68,7 @@ class Pipeline:
         self.abstain = self.config.abstain
         self.retriever = Retriever(data, self.config.retrieval)
         self.scorer = SentenceScorer(data, self.config.evidence)
+        self.question_langs = question_langs(data)
         self._lock = threading.Lock()
         self._cache: dict[str, np.ndarray] = {}
 
@@ -80,7 +86,8 @@ class Pipeline:
                      "cosine of 0.9999 (python -m index.bench)", data.manifest.embedding_path, embedder.path.value)
         # The language detector loads its models on first use (a second or more, holding the
         # interpreter); it does so here, while OpenVINO compiles the models without holding it.
-        warming = threading.Thread(target=detect_language, args=("Qui est là ? Who is there?",), daemon=True)
+        warming = threading.Thread(target=detect_language, args=("Qui est là ? Who is there?",),
+                                   kwargs={"among": question_langs(data)}, daemon=True)
         warming.start()
         if reader is None and (config is None or config.use_reader):
             reader = Reader.shipped(embedder.spec.path, embedder.spec.fingerprint, tokenizer=embedder.shared_tokenizer)
@@ -147,7 +154,7 @@ class Pipeline:
 
     def search(self, question: str, k: int = 10, filters: Filters | None = None, mode: Mode | None = None) -> list[Hit]:
         """The best `k` passages for `question`; raises `QuestionError` on empty input."""
-        prepared = self._fit(prepare_question(question))
+        prepared = self._fit(prepare_question(question, self.question_langs))
         _, ranked = self._rank(prepared, mode or self.config.mode, filters, {})
         return self.retriever.hits(ranked, k)
 
@@ -155,7 +162,7 @@ class Pipeline:
         """Every candidate evidence sentence, scored, with the abstention signals: what `ask`
         decides from (training and inspection use it too)."""
         timings: dict[str, float] = {}
-        prepared = self._fit(prepare_question(question))
+        prepared = self._fit(prepare_question(question, self.question_langs))
         vector, ranked = self._rank(prepared, mode or self.config.mode, filters, timings)
         scoring = time.perf_counter()
         scored = self.scorer.score(prepared, vector, ranked.rows, ranked.fused)

@@ -5,15 +5,18 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
 from index.analyzer import fold
 from index.lang import detect_language
 
-__all__ = ["QuestionError", "Kind", "Question", "check_question", "prepare_question", "MAX_QUESTION_CHARS"]
+__all__ = ["QuestionError", "Kind", "Question", "check_question", "prepare_question", "MAX_QUESTION_CHARS",
+           "ANSWER_LANGS"]
 
 MAX_QUESTION_CHARS = 1000
+ANSWER_LANGS = ("en", "fr")   # what the app answers in (another language is answered in English)
 _TAG = re.compile(r"<\s*(script|style)\b.*?<\s*/\s*\1\s*>|<[^>]{0,500}>", re.IGNORECASE | re.DOTALL)
 _SPACE = re.compile(r"\s+")
 
@@ -85,7 +88,9 @@ def check_question(raw: str) -> tuple[str, list[str]]:
     return text, notices
 
 
-def prepare_question(raw: str) -> Question:
-    """Raises `QuestionError` when nothing answerable is left once the question is cleaned."""
+def prepare_question(raw: str, langs: Iterable[str] = ANSWER_LANGS) -> Question:
+    """Raises `QuestionError` when nothing answerable is left once the question is cleaned. Its
+    language is told among `langs`: the languages the app answers in and its articles' own."""
     text, notices = check_question(raw)
-    return Question(raw=raw, text=text, lang=detect_language(text), kind=question_kind(text), notices=tuple(notices))
+    return Question(raw=raw, text=text, lang=detect_language(text, among=langs), kind=question_kind(text),
+                    notices=tuple(notices))

@@ -196,3 +196,4 @@ def test_questions_are_not_copied_from_the_articles(doc):
     text = SEEDS[doc].casefold()
     copied = [q["id"] for q in QUESTIONS if q["question"].strip().casefold() in text]
     assert not copied, f"question text found verbatim in {doc}: {copied}"
+
