@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import Stemmer
 
-__all__ = ["analyze", "analyze_query", "fold", "STEMMERS"]
+__all__ = ["analyze", "analyze_query", "cognate_prefixes", "fold", "STEMMERS", "PREFIX"]
 
 STEMMERS = {"fr": "french", "en": "english", "de": "german", "es": "spanish", "it": "italian",
             "pt": "portuguese", "nl": "dutch", "ru": "russian"}
@@ -71,3 +71,13 @@ def analyze_query(text: str, langs: tuple[str, ...]) -> list[str]:
     for lang in langs or ("en",):
         terms.extend(analyze(text, lang))
     return list(dict.fromkeys(terms))
+
+
+PREFIX = 6   # letters kept of a long word by `cognate_prefixes`
+
+
+def cognate_prefixes(text: str) -> list[str]:
+    """First letters of the long non-stop words, accent-folded, in order, without repeats: they
+    match across languages where stems do not ("artillery"/"artillerie", "Poutine"/"Putin" no)."""
+    words = re.findall(r"[^\W\d_]{5,}", fold(text))
+    return list(dict.fromkeys(w[:PREFIX] for w in words if w not in STOP_WORDS))

@@ -103,6 +103,17 @@ class RowReader:
         with self._lock:
             return self._db.execute(sql, tuple(args)).fetchall()
 
+    def stream(self, sql: str) -> Iterator[tuple]:
+        """The rows of a long query, fetched a batch at a time (what a build reads once)."""
+        with self._lock:
+            cursor = self._db.execute(sql)
+        while True:
+            with self._lock:
+                rows = cursor.fetchmany(_BATCH)
+            if not rows:
+                return
+            yield from rows
+
     def count(self, table: str) -> int:
         found = self.query(f"SELECT max(id) FROM {table}" if table != "documents" else "SELECT max(row) FROM documents")
         return 0 if found[0][0] is None else int(found[0][0]) + 1

@@ -16,6 +16,7 @@ import numpy as np
 
 from index.bm25 import LexicalIndex
 from index.chunking import Chunk
+from index.corpus_stats import FILE as STATS, CorpusStats
 from index.integrity import damaged_file, file_checksums
 from index.manifest import FILE as MANIFEST, IndexDamaged, IndexNotReady, Manifest
 from index.rows import FILE as ROWS, DocumentTable, RowReader, Rows, chunk_rows, sentence_rows
@@ -48,6 +49,14 @@ class IndexData:
     lexical: LexicalIndex
     sentences: Rows[Sentence]
     sentence_vectors: np.ndarray
+    stats: CorpusStats
+
+
+def _corpus_stats(reader: RowReader, vectors: np.ndarray) -> CorpusStats:
+    """Every sentence read once, in its article's language, with the sentence vectors."""
+    langs = dict(reader.query("SELECT doc_id, lang FROM documents"))
+    texts = ((text, langs[doc_id]) for doc_id, text in reader.stream("SELECT doc_id, text FROM sentences ORDER BY id"))
+    return CorpusStats.compute(texts, vectors)
 
 
 def finish_index(folder: Path, manifest: Manifest, store: VectorStore, lexical: LexicalIndex) -> None:
@@ -55,6 +64,11 @@ def finish_index(folder: Path, manifest: Manifest, store: VectorStore, lexical: 
     with a manifest is complete. The rows and vectors are already in `folder` (a staging folder)."""
     store.save(folder)  # type: ignore[attr-defined]
     lexical.save(folder)
+    reader = RowReader(folder / ROWS)
+    try:
+        _corpus_stats(reader, _vectors(folder / SENTENCE_VECTORS)).save(folder)
+    finally:
+        reader.close()
     replace(manifest, files=file_checksums(folder, leave_out=MANIFEST)).save(folder)
 
 
@@ -102,7 +116,12 @@ def _read(folder: Path, manifest: Manifest) -> IndexData:
     lexical = _part(folder, manifest, f"the BM25 index ({LexicalIndex.FOLDER}/)",
                     lambda: LexicalIndex.load(folder, langs, len(chunks)))
     vectors = _part(folder, manifest, SENTENCE_VECTORS, lambda: _vectors(folder / SENTENCE_VECTORS))
-    return IndexData(folder, manifest, documents, chunks, store, lexical, sentences, vectors)
+    stats = _part(folder, manifest, STATS, lambda: CorpusStats.load(folder))
+    if stats is None:
+        log.info("%s was written before builds kept the corpus statistics: reading every sentence for them "
+                 "(the next build keeps them)", folder)
+        stats = _corpus_stats(reader, vectors)
+    return IndexData(folder, manifest, documents, chunks, store, lexical, sentences, vectors, stats)
 
 
 def _mismatched_text(data: IndexData, full: bool) -> str | None:

@@ -2,7 +2,7 @@
 signals, normalised against the corpus where a raw score would not transfer: the sentence
 ranker's probability for the best sentence, how far that sentence's cosine stands above the
 question's cosines with every sentence of the corpus (a z-score), how much it stands out from
-its nearest rivals (`peak`), how many of the question's words it holds, how many of them the
+its nearest rivals among the candidates (`peak`), how many of the question's words it holds, how many of them the
 corpus holds at all, whether a typed question finds its kind of answer, whether question and
 evidence are in different languages; from retrieval, the best passage's cosine and how far it
 stands above the next nine, how many of the five best passages come from one article, whether
@@ -91,10 +91,11 @@ class Retrieved:
     agree_doc: bool                      # dense and BM25 put the same article first (or only one ran)
 
 
-def signals(best_prob: float, best_dense: float, all_dense: np.ndarray, lexical: float, kind_missing: bool,
-            cross_lingual: bool, unseen: int, coverage: float, retrieved: Retrieved, doc_lexical: float,
-            corpus_cov: float, name_unseen: int) -> dict[str, float]:
-    """`all_dense`: the question's cosine with every sentence of the index; `unseen`: how many of
+def signals(best_prob: float, rivals: np.ndarray, cosine_moments: tuple[float, float], lexical: float,
+            kind_missing: bool, cross_lingual: bool, unseen: int, coverage: float, retrieved: Retrieved,
+            doc_lexical: float, corpus_cov: float, name_unseen: int) -> dict[str, float]:
+    """`rivals`: the question's cosine with each candidate sentence; `cosine_moments`: the mean and
+    standard deviation of its cosine with every sentence of the corpus; `unseen`: how many of
     the question's long words appear nowhere in the corpus (by their first letters, so that
     cognates and names count across languages), `coverage` the share that do appear;
     `doc_lexical`: the IDF-weighted share of the question's terms in the best sentence's article;
@@ -103,10 +104,10 @@ def signals(best_prob: float, best_dense: float, all_dense: np.ndarray, lexical:
     cosines = retrieved.passage_cosines
     dense_top = cosines[0] if cosines else 0.0
     gap10 = dense_top - float(np.mean(cosines[1:10])) if len(cosines) > 2 else 0.0
-    top = np.sort(all_dense)[::-1][: _PEAK_NEIGHBOURS + 1] if len(all_dense) else np.zeros(1)
+    top = np.sort(rivals)[::-1][: _PEAK_NEIGHBOURS + 1] if len(rivals) else np.zeros(1)
     peak = float(top[0] - top[1:].mean()) if len(top) > 1 else 0.0
-    spread = float(all_dense.std()) if len(all_dense) > 1 else 0.0
-    dense_z = (best_dense - float(all_dense.mean())) / spread if spread > 1e-6 else 0.0
+    mean, spread = cosine_moments
+    dense_z = (float(top[0]) - mean) / spread if spread > 1e-6 and len(rivals) else 0.0
     return {"best_prob": best_prob, "dense_z": dense_z, "peak": peak, "lexical": lexical,
             "kind_missing": float(kind_missing), "cross_lingual": float(cross_lingual),
             "unseen": float(min(unseen, 3)), "coverage": coverage, "dense_top": dense_top, "dense_gap10": gap10,

@@ -7,14 +7,16 @@ for (a number for "how many", a date for "when"...), and its neighbours' similar
 
 from __future__ import annotations
 
-import math
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from index import IndexData
-from index.analyzer import STOP_WORDS, analyze, analyze_query, fold
+from index.analyzer import PREFIX, analyze_query, cognate_prefixes, fold
+from index.corpus_stats import sentence_terms
 from qa.abstain import Retrieved, signals
 from qa.question import Kind, Question
 from qa.ranker import RankerModel, candidate_features
@@ -28,30 +30,15 @@ _QUANTIFIERS = {"plus", "pres", "moins", "envir", "quelq", "more", "nearl", "abo
                "centa", "dizai", "thous", "hundr"}
 
 
-_PREFIX = 6
 _CLOSING = tuple(".!?…»\"”)’")
-
-
-def cognate_prefixes(text: str) -> list[str]:
-    """First letters of the long non-stop words, accent-folded, in order, without repeats."""
-    words = re.findall(r"[^\W\d_]{5,}", fold(text))
-    return list(dict.fromkeys(w[:_PREFIX] for w in words if w not in STOP_WORDS))
+_ANALYSED = 65536   # candidate sentences whose analysis is kept
 
 
 def capitalised_names(text: str) -> list[str]:
     """The first letters (as `cognate_prefixes`) of the question's capitalised long words after
     its first: the names it asks about."""
     words = re.findall(r"[^\W\d_][\w'’-]*", text)[1:]
-    return list(dict.fromkeys(fold(w)[:_PREFIX] for w in words if w[0].isupper() and len(w) >= 5))
-
-
-def _idf(term_sets: list[set[str]]) -> dict[str, float]:
-    df: dict[str, int] = {}
-    for terms in term_sets:
-        for t in terms:
-            df[t] = df.get(t, 0) + 1
-    total = max(1, len(term_sets))
-    return {t: math.log(1 + total / n) for t, n in df.items()}
+    return list(dict.fromkeys(fold(w)[:PREFIX] for w in words if w[0].isupper() and len(w) >= 5))
 
 
 @dataclass(frozen=True)
@@ -79,38 +66,53 @@ class Scored:
 
 
 class SentenceScorer:
-    """Precomputes per-sentence terms and the chunk -> sentences map once per index."""
+    """Scores a question's candidate sentences. What it knows of the whole corpus (IDF weights,
+    the words it holds, the spread of cosines) comes from the statistics the build kept
+    (index.corpus_stats); a sentence is analysed when it first becomes a candidate, so that
+    neither starting nor answering reads every sentence."""
 
     def __init__(self, data: IndexData, config: EvidenceConfig) -> None:
         self._data = data
         self.config = config
-        langs = {d: doc.lang for d, doc in data.documents.items()}
-        self._sentence_lang = [langs[s.doc_id] for s in data.sentences]
-        self._terms = [set(analyze(s.text, lang)) for s, lang in zip(data.sentences, self._sentence_lang)]
-        self._prefixes = [set(cognate_prefixes(s.text)) for s in data.sentences]
-        self._corpus_prefixes = set().union(*self._prefixes)
-        self._idf = _idf(self._terms + self._prefixes)
-        self._default_idf = math.log(1 + len(self._terms))
-        self.langs = tuple(sorted(set(langs.values())))   # the articles' languages
-        self._by_chunk = self._map_chunks()
+        self._stats = data.stats
+        self.langs = tuple(sorted({str(info["lang"]) for info in data.manifest.documents.values()}))
+        self._analysed: OrderedDict[int, tuple[frozenset[str], frozenset[str]]] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def _map_chunks(self) -> list[list[int]]:
-        by_doc: dict[str, list[int]] = {}
-        for i, s in enumerate(self._data.sentences):
-            by_doc.setdefault(s.doc_id, []).append(i)
-        sentences = self._data.sentences
-        return [[i for i in by_doc.get(c.doc_id, []) if sentences[i].start < c.end and sentences[i].end > c.start]
-                for c in self._data.chunks]
+    def _lang(self, i: int) -> str:
+        return self._data.documents.lang(self._data.sentences[i].doc_id)
+
+    def _terms(self, i: int) -> tuple[frozenset[str], frozenset[str]]:
+        """Sentence i's analysed terms and long words' first letters (the most recent kept)."""
+        with self._lock:
+            found = self._analysed.get(i)
+            if found is not None:
+                self._analysed.move_to_end(i)
+                return found
+        found = sentence_terms(self._data.sentences[i].text, self._lang(i))
+        with self._lock:
+            self._analysed[i] = found
+            if len(self._analysed) > _ANALYSED:
+                self._analysed.popitem(last=False)
+        return found
+
+    def _chunk_sentences(self, row: int) -> list[int]:
+        """The sentences overlapping chunk `row`, from its article's contiguous sentence ids."""
+        chunk = self._data.chunks[row]
+        ids = self._data.documents.row_ranges(chunk.doc_id)[1]
+        sentences = self._data.sentences.range(ids.start, ids.stop)
+        return [i for i, s in zip(ids, sentences) if s.start < chunk.end and s.end > chunk.start]
 
     def _lexical(self, question: Question, query_terms: list[str], query_prefixes: list[str], i: int) -> float:
         """IDF-weighted share of the question's terms in the sentence; across languages, of its
         long words' first letters (cognates and names: "artillery"/"artillerie", "Poutine")."""
-        cross = self._sentence_lang[i] != question.lang
-        terms, present = (query_prefixes, self._prefixes[i]) if cross else (query_terms, self._terms[i])
-        if not terms:
+        cross = self._lang(i) != question.lang
+        terms, prefixes = self._terms(i)
+        asked, present = (query_prefixes, prefixes) if cross else (query_terms, terms)
+        if not asked:
             return 0.0
-        weights = [self._idf.get(t, self._default_idf) for t in terms]
-        return sum(w for t, w in zip(terms, weights) if t in present) / sum(weights)
+        weights = [self._stats.idf(t) for t in asked]
+        return sum(w for t, w in zip(asked, weights) if t in present) / sum(weights)
 
     def _neighbour(self, i: int, dense: float, query_vector: np.ndarray) -> float:
         sentences, doc = self._data.sentences, self._data.sentences[i].doc_id
@@ -134,7 +136,7 @@ class SentenceScorer:
         cfg = self.config
         passage_of: dict[int, tuple[int, float]] = {}
         for rank, row in enumerate(rows[: cfg.passages]):
-            for i in self._by_chunk[int(row)]:
+            for i in self._chunk_sentences(int(row)):
                 passage_of.setdefault(i, (rank, float(fused[rank] - fused[0])))
         query_terms = analyze_query(question.text, self.langs)
         query_prefixes = cognate_prefixes(question.text)
@@ -155,7 +157,7 @@ class SentenceScorer:
         for i, rank, gap, dense, lexical, answer, heading in raw:
             features = candidate_features(
                 dense, best_dense, lexical, best_lexical, gap, rank, typed and answer is not None, typed, heading,
-                self._sentence_lang[i] != question.lang, len(self._data.sentences[i].text),
+                self._lang(i) != question.lang, len(self._data.sentences[i].text),
                 self._neighbour(i, dense, query_vector))
             found.append(Scored(i, cfg.ranker.probability(features), dense, lexical, gap, answer, heading, features))
         return sorted(found, key=lambda s: (-s.score, s.index))
@@ -205,19 +207,19 @@ class SentenceScorer:
         top = scored[:3]
         best_doc = self._data.sentences[scored[0].index].doc_id if scored else None
         asked = cognate_prefixes(question.text)
-        unseen = sum(p not in self._corpus_prefixes for p in asked)
+        stats = self._stats
+        unseen = sum(p not in stats.prefixes for p in asked)
         terms = analyze_query(question.text, self.langs)
         return signals(
             unseen=unseen, coverage=1.0 - unseen / len(asked) if asked else 1.0,
             best_prob=scored[0].score if scored else 0.0,
-            best_dense=max((s.dense for s in scored), default=0.0),
-            all_dense=self._data.sentence_vectors @ query_vector,
+            rivals=np.array([s.dense for s in scored]), cosine_moments=stats.cosine_moments(query_vector),
             lexical=max((s.lexical for s in top), default=0.0),
             kind_missing=question.kind != Kind.OTHER and all(s.answer is None for s in top),
-            cross_lingual=best_doc is not None and self._data.documents[best_doc].lang != question.lang,
+            cross_lingual=best_doc is not None and self._data.documents.lang(best_doc) != question.lang,
             retrieved=retrieved, doc_lexical=self._doc_lexical(question, best_doc, terms, asked),
-            corpus_cov=sum(t in self._idf for t in terms) / len(terms) if terms else 1.0,
-            name_unseen=sum(n not in self._corpus_prefixes for n in capitalised_names(question.text)),
+            corpus_cov=sum(t in stats.df for t in terms) / len(terms) if terms else 1.0,
+            name_unseen=sum(n not in stats.prefixes for n in capitalised_names(question.text)),
         )
 
     def _doc_lexical(self, question: Question, doc_id: str | None, terms: list[str], prefixes: list[str]) -> float:
@@ -225,12 +227,12 @@ class SentenceScorer:
         letters) that the article holds somewhere."""
         if doc_id is None:
             return 0.0
-        cross = self._data.documents[doc_id].lang != question.lang
-        asked, held = (prefixes, self._prefixes) if cross else (terms, self._terms)
+        cross = self._data.documents.lang(doc_id) != question.lang
+        asked = prefixes if cross else terms
         if not asked:
             return 0.0
-        present = set().union(*(held[i] for i in self._data.documents.row_ranges(doc_id)[1]))
-        weights = [self._idf.get(t, self._default_idf) for t in asked]
+        present = set().union(*(self._terms(i)[1 if cross else 0] for i in self._data.documents.row_ranges(doc_id)[1]))
+        weights = [self._stats.idf(t) for t in asked]
         return sum(w for t, w in zip(asked, weights) if t in present) / sum(weights)
 
     def _same_doc(self, cand: Scored, chosen: list[Scored]) -> bool:

@@ -27,7 +27,7 @@ import numpy as np
 
 from index import Embedder, IndexData
 from index.analyzer import STOP_WORDS, analyze, fold
-from qa.evidence import cognate_prefixes
+from index.analyzer import cognate_prefixes
 
 __all__ = ["VerifyConfig", "Verdict", "SupportingSpan", "Verifier", "numbers", "names", "is_refusal",
            "missing_facts", "judge"]
