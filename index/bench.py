@@ -28,37 +28,13 @@ from pathlib import Path
 import numpy as np
 
 from index.build import BuildConfig, BuildReport, build_index
-from index.documents import read_corpus
 from index.e5_convert import ensure_e5_model
 from index.embedder import Embedder, EmbeddingPath, resolve_model
-from index.sentences import document_sentences
 from index.storage import load_index
+from index.synthetic import synthetic_corpus
 
-__all__ = ["main", "queries", "synthetic_corpus"]
+__all__ = ["main", "queries"]
 
-# English sentences for the English articles of the synthetic corpus (the seeds are French).
-_ENGLISH = (
-    "North Korea has shipped more than 1,000 containers of military equipment to Russia, the White House said.",
-    "Kim Jong Un met Vladimir Putin at a space launch centre in the Russian Far East.",
-    "Officials in Washington said Moscow bought millions of rockets and artillery shells from Pyongyang.",
-    "Analysts warned that the alliance could undermine the sanctions imposed by the United Nations.",
-    "The Kremlin denied that any arms deal had been signed during the visit.",
-    "South Korea's defence ministry said thousands of North Korean soldiers had been sent to Russia.",
-    "China is wary of a northern triangle forming on the Korean peninsula.",
-    "Sergei Shoigu travelled to Pyongyang for talks on security cooperation.",
-    "The two leaders pledged to deepen military and economic ties despite international isolation.",
-    "Russia vetoed the renewal of the panel of experts that monitored the sanctions.",
-    "Pyongyang launched a reconnaissance satellite in November after two failed attempts.",
-    "Western diplomats fear that Russia could share missile and submarine technology.",
-    "The meeting marked the closest cooperation between the two countries since the Cold War.",
-    "Experts said the shells were of poor quality but arrived in large numbers.",
-    "Japan and South Korea strengthened their own defence cooperation with the United States.",
-    "Moscow and Pyongyang signed a comprehensive strategic partnership treaty in June.",
-    "The treaty includes a mutual defence clause in case either country is attacked.",
-    "Trade between the two neighbours remains small compared with China's.",
-    "Satellite images showed trains loaded with containers crossing the border at Tumangang.",
-    "Ukraine said it had found fragments of North Korean missiles after strikes on Kharkiv.",
-)
 _SUBJECTS = ("Kim Jong Un", "Vladimir Poutine", "Sergei Shoigu", "les sanctions", "la Chine", "Pyongyang",
              "les munitions", "le satellite", "l'Ukraine", "la Corée du Sud", "Moscou", "l'ONU")
 _TEMPLATES = ("Que disent les articles sur {} ?", "Quel rôle joue {} ?", "What do the articles say about {}?",
@@ -77,28 +53,6 @@ class Row:
     label: str
     value: str
     note: str = ""
-
-
-def synthetic_corpus(seeds: Path, folder: Path, articles: int, seed: int = 7) -> int:
-    """Write `articles` deterministic articles into `folder` (one in four in English), made of
-    shuffled seed sentences in paragraphs of two to four; returns the number of characters."""
-    french = [s.text for d in read_corpus(seeds).documents for s in document_sentences(d) if len(s.text) > 40]
-    rng = random.Random(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    total = 0
-    for i in range(articles):
-        pool = list(_ENGLISH) if i % 4 == 3 else french
-        picked = rng.sample(pool, min(len(pool), 30))
-        title = picked[0].rstrip(".")[:80]
-        paragraphs, rest = [], picked[1:]
-        while rest:
-            size = rng.randint(2, 4)
-            paragraphs.append(" ".join(rest[:size]))
-            rest = rest[size:]
-        text = title + "\n\n" + "\n\n".join(paragraphs) + "\n"
-        (folder / f"synthetic_{i:04d}.txt").write_text(text, encoding="utf-8")
-        total += len(text)
-    return total
 
 
 def _folder_bytes(folder: Path) -> int:
@@ -137,24 +91,48 @@ def _mean_cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float((a * b).sum(axis=1).mean()) if len(a) else float("nan")
 
 
-def _path_rows(seeds: Path, fast_dir: Path, work: Path, reference: Embedder, fast_rate: float) -> list[Row]:
-    """The same build with the reference path, its throughput against the fast path's, and how
-    close the two paths' vectors are (row for row: same corpus, same chunks)."""
-    report = build_index(BuildConfig(seeds, work / "reference-index", progress=False), embedder=reference)
+def _path_rows(seeds: Path, fast_dir: Path, work: Path, reference: Embedder, fast_rates: tuple[float, float]
+               ) -> list[Row]:
+    """The same build with the reference path, its throughput against the fast path's (whole
+    build, embedding alone), and how close the two paths' vectors are (row for row)."""
+    timed = _Timed(reference)
+    report = build_index(BuildConfig(seeds, work / "reference-index", progress=False), embedder=timed)  # type: ignore[arg-type]
     slow, fast = load_index(work / "reference-index"), load_index(fast_dir)
-    rate = (report.chunks + len(slow.sentences)) / report.seconds
+    texts = report.chunks + len(slow.sentences)
+    rate, embed_rate = texts / report.seconds, texts / max(timed.seconds, 1e-9)
     chunks = _mean_cosine(slow.store.vectors(), fast.store.vectors())
     sentences = _mean_cosine(slow.sentence_vectors, fast.sentence_vectors)
     return [
         Row("synthetic: build, sentence-transformers", f"{report.seconds:.1f} s", f"{rate:.1f} embedded texts/s"),
-        Row("embedding speed-up, fast / PyTorch fp32", f"{fast_rate / rate:.2f}x", "whole builds, same corpus, this run"),
+        Row("build speed-up, fast / PyTorch fp32", f"{fast_rates[0] / rate:.2f}x", "whole builds, same corpus, this run"),
+        Row("embedding speed-up, fast / PyTorch fp32", f"{fast_rates[1] / embed_rate:.2f}x",
+            f"time inside embed_passages of those builds: {fast_rates[1]:.1f} against {embed_rate:.1f} texts/s"),
         Row("mean cosine, fast vs PyTorch fp32", f"{chunks:.5f}", f"chunks; sentences {sentences:.5f}"),
     ]
 
 
-def _build_rows(name: str, seeds: Path, index_dir: Path, embedder: Embedder) -> tuple[list[Row], float]:
-    """Rows for a build and an unchanged rebuild, and the build's embedded texts per second."""
-    report: BuildReport = build_index(BuildConfig(seeds, index_dir, progress=False), embedder=embedder)
+class _Timed:
+    """An embedder whose `embed_passages` calls are timed: the embedding share of a real build."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder, self.seconds = embedder, 0.0
+
+    def __getattr__(self, name: str):
+        return getattr(self._embedder, name)
+
+    def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        started = time.perf_counter()
+        try:
+            return self._embedder.embed_passages(texts, progress)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
+def _build_rows(name: str, seeds: Path, index_dir: Path, embedder: Embedder) -> tuple[list[Row], tuple[float, float]]:
+    """Rows for a build and an unchanged rebuild; the build's embedded texts per second, whole
+    build and embedding alone."""
+    timed = _Timed(embedder)
+    report: BuildReport = build_index(BuildConfig(seeds, index_dir, progress=False), embedder=timed)  # type: ignore[arg-type]
     data = load_index(index_dir)
     rate = report.chunks / report.seconds
     texts = report.chunks + len(data.sentences)
@@ -165,7 +143,7 @@ def _build_rows(name: str, seeds: Path, index_dir: Path, embedder: Embedder) -> 
         Row(f"{name}: chunks/s", f"{rate:.2f}", f"{texts / report.seconds:.1f} embedded texts/s (chunks + sentences)"),
         Row(f"{name}: rebuild, unchanged", f"{rebuild.seconds:.2f} s", f"{rebuild.embedded} chunks embedded"),
         Row(f"{name}: index size", f"{_folder_bytes(index_dir) / 1e6:.2f} MB", str(index_dir.name)),
-    ], texts / report.seconds
+    ], (texts / report.seconds, texts / max(timed.seconds, 1e-9))
 
 
 def _latency_rows(embedder: Embedder, index_dir: Path, count: int, reference: Embedder) -> list[Row]:

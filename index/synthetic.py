@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import random
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from index.embedder import Embedder
 from index.sentences import Sentence, document_sentences
 from index.writer import StagedWriter
 
-__all__ = ["BaseSentences", "base_sentences", "write_archive"]
+__all__ = ["BaseSentences", "base_sentences", "write_archive", "synthetic_corpus"]
 
 log = logging.getLogger(__name__)
 
@@ -160,3 +161,50 @@ def write_archive(folder: Path, base: BaseSentences, chunks: int, seed: int = 7,
             done += n
             bar.update(n)
     return writer, tokens, langs, docs
+
+
+# English sentences for the English articles of the synthetic corpus (the seeds are French).
+_ENGLISH = (
+    "North Korea has shipped more than 1,000 containers of military equipment to Russia, the White House said.",
+    "Kim Jong Un met Vladimir Putin at a space launch centre in the Russian Far East.",
+    "Officials in Washington said Moscow bought millions of rockets and artillery shells from Pyongyang.",
+    "Analysts warned that the alliance could undermine the sanctions imposed by the United Nations.",
+    "The Kremlin denied that any arms deal had been signed during the visit.",
+    "South Korea's defence ministry said thousands of North Korean soldiers had been sent to Russia.",
+    "China is wary of a northern triangle forming on the Korean peninsula.",
+    "Sergei Shoigu travelled to Pyongyang for talks on security cooperation.",
+    "The two leaders pledged to deepen military and economic ties despite international isolation.",
+    "Russia vetoed the renewal of the panel of experts that monitored the sanctions.",
+    "Pyongyang launched a reconnaissance satellite in November after two failed attempts.",
+    "Western diplomats fear that Russia could share missile and submarine technology.",
+    "The meeting marked the closest cooperation between the two countries since the Cold War.",
+    "Experts said the shells were of poor quality but arrived in large numbers.",
+    "Japan and South Korea strengthened their own defence cooperation with the United States.",
+    "Moscow and Pyongyang signed a comprehensive strategic partnership treaty in June.",
+    "The treaty includes a mutual defence clause in case either country is attacked.",
+    "Trade between the two neighbours remains small compared with China's.",
+    "Satellite images showed trains loaded with containers crossing the border at Tumangang.",
+    "Ukraine said it had found fragments of North Korean missiles after strikes on Kharkiv.",
+)
+
+
+def synthetic_corpus(seeds: Path, folder: Path, articles: int, seed: int = 7) -> int:
+    """Write `articles` deterministic articles into `folder` (one in four in English), made of
+    shuffled seed sentences in paragraphs of two to four; returns the number of characters."""
+    french = [s.text for d in read_corpus(seeds).documents for s in document_sentences(d) if len(s.text) > 40]
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    total = 0
+    for i in range(articles):
+        pool = list(_ENGLISH) if i % 4 == 3 else french
+        picked = rng.sample(pool, min(len(pool), 30))
+        title = picked[0].rstrip(".")[:80]
+        paragraphs, rest = [], picked[1:]
+        while rest:
+            size = rng.randint(2, 4)
+            paragraphs.append(" ".join(rest[:size]))
+            rest = rest[size:]
+        text = title + "\n\n" + "\n\n".join(paragraphs) + "\n"
+        (folder / f"synthetic_{i:04d}.txt").write_text(text, encoding="utf-8")
+        total += len(text)
+    return total

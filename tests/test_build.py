@@ -25,7 +25,7 @@ import pytest
 from index import (BuildConfig, BuildReport, Embedder, IndexData, IndexNotReady, ModelSpec, StaleIndex,
                    build_index, load_index, passage_text)
 import index.build as build_module
-from index.bench import synthetic_corpus
+from index.synthetic import synthetic_corpus
 from index.bm25 import LexicalIndex
 from index.chunking import ChunkConfig, chunk_document
 from index.documents import Document, read_corpus
