@@ -103,14 +103,8 @@ def measure(folder: Path, questions: list[str]) -> dict[str, object]:
 
     figures: dict[str, object] = {"load_s": round(load_s, 3)}
     searched = _timed(search, questions, lambda: None)
-    found = total = 0
-    for question in questions:
-        vector = embedder.embed_query(question)
-        _, ann = data.store.search(vector, 10)
-        _, exact = exact_search(data.store.vectors(), vector, 10)
-        found, total = found + len(set(ann.tolist()) & set(exact.tolist())), total + len(exact)
-    figures.update(recall_at_10=round(found / max(1, total), 4), search_p50_ms=round(statistics.median(searched), 1),
-                   search_p95_ms=round(_percentile(searched, 0.95), 1), query_p50_ms=None, query_p95_ms=None)
+    figures.update(search_p50_ms=round(statistics.median(searched), 1),
+                   search_p95_ms=round(_percentile(searched, 0.95), 1))
     started = time.perf_counter()
     pipeline = Pipeline.load(folder, check_seeds=False, embedder=embedder)
     figures["pipeline_start_s"] = round(time.perf_counter() - started, 2)
@@ -121,8 +115,17 @@ def measure(folder: Path, questions: list[str]) -> dict[str, object]:
         asked = _timed(fast.ask, questions, fast.clear_cache)
         figures.update(no_reader_p50_ms=round(statistics.median(asked), 1),
                        no_reader_p95_ms=round(_percentile(asked, 0.95), 1))
+    serving, _ = _rss_mb()   # a server's memory: before exact search reads every vector for recall
+    found = total = 0
+    for question in questions:
+        vector = embedder.embed_query(question)
+        _, ann = data.store.search(vector, 10)
+        _, exact = exact_search(data.store.vectors(), vector, 10)
+        found, total = found + len(set(ann.tolist()) & set(exact.tolist())), total + len(exact)
+    figures["recall_at_10"] = round(found / max(1, total), 4)
     rss, peak = _rss_mb()
-    return {**figures, "rss_mb": round(rss), "peak_rss_mb": round(peak), "questions": len(questions)}
+    figures.update(rss_after_recall_mb=round(rss))
+    return {**figures, "rss_mb": round(serving), "peak_rss_mb": round(peak), "questions": len(questions)}
 
 
 def run_scale(folder: Path, chunks: int, embedder: Embedder, sources: list[Path], cache_dir: Path,
