@@ -75,7 +75,7 @@ class SentenceScorer:
         self._data = data
         self.config = config
         self._stats = data.stats
-        self.langs = tuple(sorted({str(info["lang"]) for info in data.manifest.documents.values()}))
+        self.langs = data.lexical.langs   # the articles' languages
         self._analysed: OrderedDict[int, tuple[frozenset[str], frozenset[str]]] = OrderedDict()
         self._lock = threading.Lock()
 

@@ -53,7 +53,7 @@ class Candidates:
 
 def question_langs(data: IndexData) -> tuple[str, ...]:
     """The languages a question is told among: those the app answers in and its articles'."""
-    return tuple(sorted({*ANSWER_LANGS, *(str(info["lang"]) for info in data.manifest.documents.values())}))
+    return tuple(sorted({*ANSWER_LANGS, *data.lexical.langs}))
 
 
 class Pipeline:
