@@ -8,9 +8,8 @@ for (a number for "how many", a date for "when"...), and its neighbours' similar
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -76,25 +75,14 @@ class SentenceScorer:
         self.config = config
         self._stats = data.stats
         self.langs = data.lexical.langs   # the articles' languages
-        self._analysed: OrderedDict[int, tuple[frozenset[str], frozenset[str]]] = OrderedDict()
-        self._lock = threading.Lock()
+        # sentence i's analysed terms and long words' first letters, the most recent kept
+        self._terms = lru_cache(maxsize=_ANALYSED)(self._analyse)
 
     def _lang(self, i: int) -> str:
         return self._data.documents.lang(self._data.sentences[i].doc_id)
 
-    def _terms(self, i: int) -> tuple[frozenset[str], frozenset[str]]:
-        """Sentence i's analysed terms and long words' first letters (the most recent kept)."""
-        with self._lock:
-            found = self._analysed.get(i)
-            if found is not None:
-                self._analysed.move_to_end(i)
-                return found
-        found = sentence_terms(self._data.sentences[i].text, self._lang(i))
-        with self._lock:
-            self._analysed[i] = found
-            if len(self._analysed) > _ANALYSED:
-                self._analysed.popitem(last=False)
-        return found
+    def _analyse(self, i: int) -> tuple[frozenset[str], frozenset[str]]:
+        return sentence_terms(self._data.sentences[i].text, self._lang(i))
 
     def _chunk_sentences(self, row: int) -> list[int]:
         """The sentences overlapping chunk `row`, from its article's contiguous sentence ids."""
