@@ -2,12 +2,13 @@
 signals, normalised against the corpus where a raw score would not transfer: the sentence
 ranker's probability for the best sentence, how far that sentence's cosine stands above the
 question's cosines with every sentence of the corpus (a z-score), how much it stands out from
-its nearest rivals among the candidates (`peak`), how many of the question's words it holds, how many of them the
-corpus holds at all, whether a typed question finds its kind of answer, whether question and
-evidence are in different languages; from retrieval, the best passage's cosine and how far it
-stands above the next nine, how many of the five best passages come from one article, whether
-dense and BM25 retrieval put the same article first; how much of the question the best
-sentence's whole article holds, and how many of the question's names the corpus never mentions.
+its nearest rivals among the candidates (`peak`), how many of the question's words it holds,
+how many of them the corpus holds at all, whether a typed question finds its kind of answer,
+whether question and evidence are in different languages; from retrieval, the best passage's
+cosine and how far it stands above the next nine, how many of the five best passages come from
+one article, whether dense and BM25 retrieval put the same article first; how much of the
+question the best sentence's whole article holds, and how many of the question's names the
+corpus never mentions.
 
 The signals are read from the ranker's view of the candidates, with or without the reader: out of
 fold, the reader's relevance and span confidence added nothing (their weights came out with the
