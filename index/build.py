@@ -88,6 +88,8 @@ def _reusable(index_dir: Path, embedder: Embedder, chunking: ChunkConfig) -> tup
         embedder.spec.fingerprint, embedder.dimension, chunking.to_dict())
     if same and manifest.embedding_path != embedder.path.value:  # planned path: ask the one that loads
         same = manifest.embedding_path == embedder.description["path"]
+    if same:  # the same path with other weights (an int8 copy after a float16 one) gives other vectors
+        same = manifest.embedding_weights == embedder.weights
     return (previous if same else None), None
 
 

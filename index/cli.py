@@ -65,7 +65,8 @@ def _info(args: argparse.Namespace) -> int:
         return 0
     print(f"index {args.index_dir} (format {manifest.format_version}, built {manifest.created})")
     print(f"model {manifest.model_id} ({manifest.dimension} dims, weights {manifest.model_fingerprint[:12]}), "
-          f"embedded with {manifest.embedding_path} {manifest.embedding.get('precision', 'fp32')}")
+          f"embedded with {manifest.embedding_path} ({manifest.embedding_weights} weights, "
+          f"{manifest.embedding.get('precision', 'fp32')} arithmetic)")
     print(f"chunks {manifest.counts['chunks']} of size {manifest.chunking['size']}, "
           f"overlap {manifest.chunking['overlap']}; articles from {manifest.seeds_dir}")
     for doc_id, doc in manifest.documents.items():

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 __all__ = ["COMPILER_VERSION", "STAMP", "CompiledCopy", "compiled_precision", "export_openvino", "open_compiled",
            "openvino_version"]
@@ -55,6 +55,11 @@ class CompiledCopy:
     def model_file(self) -> Path:
         return self.folder / MODEL_XML
 
+    @property
+    def weights(self) -> str:
+        """How the copy stores its weights: "int8" when quantised, else "fp16"."""
+        return str((self.stamp() or {}).get("weights", "fp16"))
+
     def stamp(self) -> dict[str, Any] | None:
         try:
             data = json.loads((self.folder / STAMP).read_text(encoding="utf-8"))
@@ -69,9 +74,11 @@ class CompiledCopy:
                 and self.model_file.is_file() and self.model_file.with_suffix(".bin").is_file())
 
 
-def export_openvino(module: Any, example: dict[str, Any], copy: CompiledCopy, **info: Any) -> Path:
+def export_openvino(module: Any, example: dict[str, Any], copy: CompiledCopy,
+                    transform: Callable[[Any], Any] | None = None, **info: Any) -> Path:
     """Convert the torch `module` (traced on the `example` inputs, every axis dynamic) into an
-    OpenVINO model in `copy.folder`, weights stored in float16, and stamp it."""
+    OpenVINO model in `copy.folder`, weights stored in float16 (after `transform`, e.g. a
+    quantisation, when given), and stamp it with `info`."""
     import openvino as ov
     import torch
 
@@ -83,6 +90,8 @@ def export_openvino(module: Any, example: dict[str, Any], copy: CompiledCopy, **
         inputs = [(name, [-1] * value.dim(), ov.Type.i64) for name, value in example.items()]
         with torch.inference_mode():
             model = ov.convert_model(module.eval(), example_input=tuple(example.values()), input=inputs)
+        if transform is not None:
+            model = transform(model)
         ov.save_model(model, str(staging / MODEL_XML), compress_to_fp16=True)
         stamp = {"fingerprint": copy.fingerprint, "source": copy.source, "openvino": openvino_version(),
                  "compiler_version": COMPILER_VERSION, "seconds": round(time.perf_counter() - started, 1), **info}

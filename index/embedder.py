@@ -76,7 +76,7 @@ class EmbeddingPath(str, Enum):
 class _TorchEncoder:
     """The reference path: the sentence-transformers model itself, in PyTorch fp32."""
 
-    precision = "fp32"
+    precision = weights = "fp32"
 
     def __init__(self, spec: ModelSpec, batch_size: int) -> None:
         from sentence_transformers import SentenceTransformer
@@ -173,7 +173,17 @@ class Embedder:
         """What the manifest records about the embedding path (loads the model)."""
         engine = self._engine_loaded()
         runtime = f"openvino {openvino_version()}" if self._path == EmbeddingPath.OPENVINO else "torch"
-        return {"path": self._path.value, "runtime": runtime, "precision": engine.precision}
+        return {"path": self._path.value, "runtime": runtime, "precision": engine.precision, "weights": engine.weights}
+
+    @property
+    def weights(self) -> str:
+        """How the embedding weights are stored ("int8", "fp16", "fp32"): read from the compiled
+        copy's stamp when it is current, so a build that embeds nothing need not load it."""
+        if self._engine is None and self._path == EmbeddingPath.OPENVINO:
+            copy = compiled_copy(self.spec.path, self.spec.fingerprint)
+            if copy.is_current():
+                return copy.weights
+        return self._engine_loaded().weights
 
     def _torch_model(self):
         engine = self._engine_loaded()

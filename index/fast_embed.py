@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from index.compiled import CompiledCopy, compiled_precision, export_openvino, open_compiled
+from index.quantize import BUNDLED_SEEDS, QUANTISER_VERSION, calibration_texts, quantise_int8
 
 __all__ = ["FolderInfo", "OpenVinoEncoder", "SharedTokenizer", "compile_embedder", "compiled_copy"]
 
@@ -64,12 +65,14 @@ class FolderInfo:
 
 def compiled_copy(model_path: str, fingerprint: str) -> CompiledCopy:
     folder = Path(model_path)
-    return CompiledCopy(folder.with_name(f"{folder.name}-openvino"), fingerprint)
+    return CompiledCopy(folder.with_name(f"{folder.name}-openvino"), f"{fingerprint}/int8-q{QUANTISER_VERSION}")
 
 
-def compile_embedder(model_path: str, fingerprint: str) -> CompiledCopy:
+def compile_embedder(model_path: str, fingerprint: str, calibration: Path = BUNDLED_SEEDS) -> CompiledCopy:
     """Export the sentence-transformers model of `model_path` (encoder, mean pooling, L2 norm)
-    to its compiled copy. Imports torch; run once, at setup or at the first build."""
+    to its compiled copy, quantised to int8 on the articles of `calibration` (left in float16,
+    saying so, when that folder holds none). Imports torch; run once, at setup or at the first
+    build."""
     import torch
     from sentence_transformers import SentenceTransformer
 
@@ -89,8 +92,16 @@ def compile_embedder(model_path: str, fingerprint: str) -> CompiledCopy:
     example = model.tokenizer(["passage: un exemple", "passage: a slightly longer example sentence"],
                               padding=True, return_tensors="pt")
     copy = compiled_copy(model_path, fingerprint)
+    info = FolderInfo.read(Path(model_path))
+    texts = calibration_texts(calibration, info.prompts if info else {})
+    if not texts:
+        log.warning("no articles in %s to calibrate the int8 copy on: the copy keeps float16 weights", calibration)
+    tokenizer = SharedTokenizer(Path(model_path) / "tokenizer.json")
+    quantise = (lambda ov_model: quantise_int8(ov_model, texts, lambda t: tokenizer.encode(t, model.max_seq_length)))
     export_openvino(Pooled(model[0].auto_model), {"input_ids": example["input_ids"],
-                                                  "attention_mask": example["attention_mask"]}, copy)
+                                                  "attention_mask": example["attention_mask"]}, copy,
+                    transform=quantise if texts else None, weights="int8" if texts else "fp16",
+                    calibration_texts=len(texts))
     return copy
 
 
@@ -128,6 +139,7 @@ class OpenVinoEncoder:
         self._request = self._model.create_infer_request()
         self.batch_size = batch_size
         self.precision = compiled_precision(self._model)
+        self.weights = copy.weights
         self.seconds = time.perf_counter() - started
 
     def count_tokens(self, text: str) -> int:

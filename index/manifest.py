@@ -151,6 +151,13 @@ class Manifest:
     def embedding_path(self) -> str:
         return self.embedding.get("path", "sentence-transformers")
 
+    @property
+    def embedding_weights(self) -> str:
+        """How the embedding weights were stored; indexes made before this was recorded were
+        embedded with float16 weights on the compiled path and fp32 on PyTorch."""
+        default = "fp32" if self.embedding_path == "sentence-transformers" else "fp16"
+        return str(self.embedding.get("weights", default))
+
     def sha256_by_doc(self) -> dict[str, str]:
         return {doc_id: str(info["sha256"]) for doc_id, info in self.documents.items()}
 

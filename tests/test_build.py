@@ -372,7 +372,7 @@ class QuickVectors:
 
     def __init__(self, real: Embedder) -> None:
         self.spec, self.dimension, self.prompts = real.spec, real.dimension, real.prompts
-        self.path, self.description = real.path, real.description  # the same embedding path
+        self.path, self.description, self.weights = real.path, real.description, real.weights  # the same path
 
     def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         vectors = np.random.default_rng(len(texts)).standard_normal((len(texts), self.dimension))
