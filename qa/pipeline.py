@@ -81,9 +81,12 @@ class Pipeline:
             data.manifest.check_seeds(Path(data.manifest.seeds_dir), index_dir)
         embedder = embedder or Embedder(resolve_model(data.manifest.model_id))
         data.manifest.check_model(embedder.spec.model_id, embedder.spec.fingerprint, embedder.dimension, index_dir)
-        if data.manifest.embedding_path != embedder.path.value:
-            log.info("the index was embedded with %s, questions are embedded with %s: their vectors agree to a "
-                     "cosine of 0.9999 (python -m index.bench)", data.manifest.embedding_path, embedder.path.value)
+        built, asked = ((data.manifest.embedding_path, data.manifest.embedding_weights),
+                        (embedder.path.value, embedder.weights))
+        if built != asked:
+            log.info("the index was embedded with %s (%s weights), questions are embedded with %s (%s weights): "
+                     "their vectors agree to a cosine of about 0.998 (python -m index.bench); `python -m index "
+                     "build` embeds the articles again with the questions' path", *built, *asked)
         # The language detector loads its models on first use (a second or more, holding the
         # interpreter); it does so here, while OpenVINO compiles the models without holding it.
         warming = threading.Thread(target=detect_language, args=("Qui est là ? Who is there?",),
@@ -102,7 +105,8 @@ class Pipeline:
         embedder = Embedder(resolve_model(None))
         try:
             pipeline = cls.load(index_dir, config, embedder=embedder)
-            if Path(pipeline.data.manifest.seeds_dir) == seeds_dir.resolve():
+            manifest = pipeline.data.manifest
+            if (Path(manifest.seeds_dir), manifest.embedding_weights) == (seeds_dir.resolve(), embedder.weights):
                 return pipeline
         except IndexNotReady as err:
             log.info("building the index for %s: %s", seeds_dir, err)
