@@ -134,46 +134,66 @@ class _Batches:
         return np.vstack([self.previous.store.vectors()[chunk_ids.start : chunk_ids.stop],
                           self.previous.sentence_vectors[sentence_ids.start : sentence_ids.stop]])
 
-    def vectors(self, group: list[Document]) -> list[np.ndarray]:
-        """Chunk then sentence vectors of each article of `group`, embedding only what is new."""
-        found: dict[str, np.ndarray] = {}
-        todo: list[tuple[Document, list[str], str]] = []
-        dimension = self.embedder.dimension
+    def _to_embed(self, group: list[Document]) -> list[tuple[Document, list[str], str]]:
+        """The articles of `group` whose vectors neither the previous index nor a checkpoint holds,
+        with the texts to embed and their checkpoint key."""
+        todo = []
         for doc in group:
-            if doc.doc_id in self.kept:
-                found[doc.doc_id] = self._previous(doc.doc_id)
-                continue
-            texts = self._texts(doc)
-            key = self.checkpoints.key(texts)
-            saved = self.checkpoints.get(key, len(texts), dimension)
-            if saved is not None:
-                found[doc.doc_id] = saved
-                self.resumed.append(doc.doc_id)
-            else:
-                todo.append((doc, texts, key))
-        fresh = self.embedder.embed_passages([t for _, texts, _ in todo for t in texts]) if todo else None
+            if doc.doc_id not in self.kept:
+                texts = self._texts(doc)
+                key = self.checkpoints.key(texts)
+                if self.checkpoints.get(key, len(texts), self.embedder.dimension) is None:
+                    todo.append((doc, texts, key))
+        return todo
+
+    def _vectors(self, group: list[Document], todo: list[tuple[Document, list[str], str]],
+                 fresh: np.ndarray | None) -> list[np.ndarray]:
+        """Chunk then sentence vectors of each article of `group`: the new ones from `fresh` (the
+        vectors of `todo`'s texts, in order), the others from the previous index or a checkpoint."""
+        found: dict[str, np.ndarray] = {}
         used = 0
         for doc, texts, key in todo:
             found[doc.doc_id] = np.asarray(fresh[used : used + len(texts)], dtype=np.float16)  # type: ignore[index]
             used += len(texts)
             self.checkpoints.put(key, found[doc.doc_id])
             self.embedded += len(self.chunks[doc.doc_id])
+        for doc in group:
+            if doc.doc_id in self.kept:
+                found[doc.doc_id] = self._previous(doc.doc_id)
+            elif doc.doc_id not in found:
+                found[doc.doc_id] = self.checkpoints.get(self.checkpoints.key(self._texts(doc)),
+                                                         len(self._texts(doc)), self.embedder.dimension)
+                self.resumed.append(doc.doc_id)
         return [found[d.doc_id] for d in group]
 
+    def _groups(self, group_texts: int) -> list[list[Document]]:
+        """The articles in groups of at least `group_texts` texts (the last one may be smaller)."""
+        groups: list[list[Document]] = [[]]
+        size = 0
+        for doc in self.docs:
+            if size >= group_texts:
+                groups.append([])
+                size = 0
+            groups[-1].append(doc)
+            size += len(self.chunks[doc.doc_id]) + len(self.sentences[doc.doc_id])
+        return [g for g in groups if g]
+
     def write(self, writer: StagedWriter, progress: bool, group_texts: int) -> None:
+        groups = self._groups(group_texts)
+        plans = [self._to_embed(group) for group in groups]
+        texts = [[t for _, doc_texts, _ in todo for t in doc_texts] for todo in plans if todo]
+        # An embedder that runs elsewhere (index.ray_embed) takes every group at once and streams
+        # the vectors back in order; the local one embeds each group when the writer reaches it.
+        streamed = getattr(self.embedder, "embed_groups", None)
+        fresh = streamed(texts) if streamed else (self.embedder.embed_passages(t) for t in texts)
         total = sum(len(self.chunks[d.doc_id]) + len(self.sentences[d.doc_id]) for d in self.docs)
         with tqdm(total=total, unit="text", desc="embedding", disable=not progress) as bar:
-            group: list[Document] = []
-            for i, doc in enumerate(self.docs):
-                group.append(doc)
-                size = sum(len(self.chunks[d.doc_id]) + len(self.sentences[d.doc_id]) for d in group)
-                if size < group_texts and i < len(self.docs) - 1:
-                    continue
-                for member, vectors in zip(group, self.vectors(group)):
+            for group, todo in zip(groups, plans):
+                vectors = self._vectors(group, todo, next(fresh) if todo else None)
+                for member, found in zip(group, vectors):
                     n = len(self.chunks[member.doc_id])
-                    writer.add(member, self.chunks[member.doc_id], self.sentences[member.doc_id], vectors[:n], vectors[n:])
-                bar.update(size)
-                group = []
+                    writer.add(member, self.chunks[member.doc_id], self.sentences[member.doc_id], found[:n], found[n:])
+                    bar.update(len(found))
 
 
 def build_index(config: BuildConfig, embedder: Embedder | None = None) -> BuildReport:
