@@ -110,15 +110,18 @@ def export_openvino(module: Any, example: dict[str, Any], copy: CompiledCopy,
     return copy.folder
 
 
-def open_compiled(copy: CompiledCopy, precision: str | None = None) -> Any:
+def open_compiled(copy: CompiledCopy, precision: str | None = None, threads: int | None = None) -> Any:
     """The copy compiled for this CPU (`precision`: OpenVINO's inference precision hint, e.g.
-    "f32"; None for the CPU's default, bf16 where it has AVX512-BF16 or AMX). OpenVINO keeps
-    the compiled kernels in the copy's `kernels/` folder, so later starts skip compiling."""
+    "f32"; None for the CPU's default, bf16 where it has AVX512-BF16 or AMX; `threads`: how many
+    CPU threads, None for every core). OpenVINO keeps the compiled kernels in the copy's
+    `kernels/` folder, so later starts skip compiling."""
     import openvino as ov
 
     config: dict[str, Any] = {"CACHE_DIR": str(copy.folder / "kernels"), "PERFORMANCE_HINT": "LATENCY"}
     if precision:
         config["INFERENCE_PRECISION_HINT"] = precision
+    if threads:  # a share of the machine: unpinned, or every process with one thread runs on core 0
+        config.update({"INFERENCE_NUM_THREADS": threads, "ENABLE_CPU_PINNING": False})
     return ov.Core().compile_model(str(copy.model_file), "CPU", config)
 
 

@@ -78,14 +78,14 @@ class _TorchEncoder:
 
     precision = weights = "fp32"
 
-    def __init__(self, spec: ModelSpec, batch_size: int) -> None:
+    def __init__(self, spec: ModelSpec, batch_size: int, device: str = "cpu") -> None:
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
         started = time.perf_counter()
         try:
-            self.model = SentenceTransformer(spec.path, device="cpu", local_files_only=True)
+            self.model = SentenceTransformer(spec.path, device=device, local_files_only=True)
         except OSError as err:
             raise ValueError(
                 f"Embedding model {spec.model_id!r} is not available offline ({err.__class__.__name__}); "
@@ -110,11 +110,17 @@ class Embedder:
     sentence-transformers, saying why in the log; the model is loaded on first use, so a build
     that embeds nothing never loads it."""
 
-    def __init__(self, spec: ModelSpec, batch_size: int = 32, path: EmbeddingPath | str = EmbeddingPath.AUTO) -> None:
+    def __init__(self, spec: ModelSpec, batch_size: int = 32, path: EmbeddingPath | str = EmbeddingPath.AUTO,
+                 threads: int | None = None, device: str = "cpu") -> None:
+        """`threads`: the compiled path's CPU threads (None: OpenVINO's choice, every core);
+        `device`: where the PyTorch path runs ("cuda" for a GPU; the compiled path is CPU only)."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         self.spec = spec
         self.batch_size = batch_size
+        self.threads, self.device = threads, device
+        if device != "cpu":
+            path = EmbeddingPath.TORCH
         folder = Path(spec.path)
         self._info = FolderInfo.read(folder) if folder.is_dir() else None
         self._path, self._why = self._plan(EmbeddingPath(path))
@@ -140,7 +146,7 @@ class Embedder:
                 self._engine = self._open_compiled()
             if self._engine is None:
                 self._path = EmbeddingPath.TORCH
-                self._engine = _TorchEncoder(self.spec, self.batch_size)
+                self._engine = _TorchEncoder(self.spec, self.batch_size, self.device)
             log.info("embedding with %s (%s, %s); loaded in %.1fs", self._path.value, self._engine.precision,
                      self._why, self._engine.seconds)
         return self._engine
@@ -151,7 +157,8 @@ class Embedder:
             if not copy.is_current():
                 log.warning("compiling the fast copy of %s once into %s (about a minute)", self.spec.model_id, copy.folder)
                 compile_embedder(self.spec.path, self.spec.fingerprint)
-            return OpenVinoEncoder(copy, Path(self.spec.path) / "tokenizer.json", self.max_tokens, self.batch_size)
+            return OpenVinoEncoder(copy, Path(self.spec.path) / "tokenizer.json", self.max_tokens, self.batch_size,
+                                   self.threads)
         except Exception as err:  # any failure of the fast path falls back to the reference
             self._why = f"the compiled copy could not be used: {err.__class__.__name__}: {str(err)[:200]}"
             log.warning("embedding with sentence-transformers: %s", self._why)
@@ -179,6 +186,8 @@ class Embedder:
     def weights(self) -> str:
         """How the embedding weights are stored ("int8", "fp16", "fp32"): read from the compiled
         copy's stamp when it is current, so a build that embeds nothing need not load it."""
+        if self._engine is None and self._path == EmbeddingPath.TORCH:
+            return _TorchEncoder.weights
         if self._engine is None and self._path == EmbeddingPath.OPENVINO:
             copy = compiled_copy(self.spec.path, self.spec.fingerprint)
             if copy.is_current():

@@ -131,11 +131,12 @@ class SharedTokenizer:
 class OpenVinoEncoder:
     """Embeds texts with the compiled copy; texts are batched by token length to limit padding."""
 
-    def __init__(self, copy: CompiledCopy, tokenizer_file: Path, max_tokens: int, batch_size: int = 32) -> None:
+    def __init__(self, copy: CompiledCopy, tokenizer_file: Path, max_tokens: int, batch_size: int = 32,
+                 threads: int | None = None) -> None:
         started = time.perf_counter()
         self.tokenizer = SharedTokenizer(tokenizer_file)
         self.max_tokens = max_tokens
-        self._model = open_compiled(copy)
+        self._model = open_compiled(copy, threads=threads)
         self._request = self._model.create_infer_request()
         self.batch_size = batch_size
         self.precision = compiled_precision(self._model)
