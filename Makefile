@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: setup generate-setup index run test browser eval bench clean
+.PHONY: setup generate-setup ray-setup index run test browser eval bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ $(VENV)/.generate: $(VENV)/.installed pyproject.toml
 	  || CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PY) -m pip install --quiet -e '.[test,generate]'
 	touch $@
 
+# Optional builds on a Ray cluster (`python -m index build --ray`): the `ray` extra.
+$(VENV)/.ray: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e '.[test,ray]'
+	touch $@
+
+ray-setup: $(VENV)/.ray
+
 generate-setup: $(VENV)/.generate
 	$(PY) -m qa.models fetch --model qwen2.5-0.5b
 
@@ -43,7 +50,7 @@ run: index
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
-test: setup browser generate-setup
+test: setup browser generate-setup ray-setup
 	$(PY) -m pytest
 
 eval: index

@@ -12,9 +12,10 @@ from pathlib import Path
 from index.build import BuildConfig, build_index
 from index.chunking import ChunkConfig
 from index.documents import ArticleError
-from index.embedder import DEFAULT_MODEL
+from index.embedder import DEFAULT_MODEL, resolve_model
 from index.lock import DEFAULT_WAIT_S
 from index.manifest import IndexDamaged, IndexNotReady, Manifest
+from index.ray_embed import RayBuildError, RayEmbedder, RaySettings
 from index.storage import load_index
 
 __all__ = ["main"]
@@ -34,6 +35,13 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.add_argument("--wait", type=float, default=DEFAULT_WAIT_S, metavar="SECONDS",
                        help="how long to wait for another build of the same folder to end (default: %(default)g)")
+    build.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                       help="embed on a Ray cluster: `local` (the default: a Ray started here with this machine's "
+                            "cores), `auto` (the cluster this machine belongs to) or ray://HOST:PORT; needs the "
+                            "`ray` extra")
+    build.add_argument("--ray-actors", type=int, metavar="N", help="Ray actors (default: one per CPU, or per GPU)")
+    build.add_argument("--ray-gpus-per-actor", type=float, default=0.0, metavar="G",
+                       help="GPUs each actor asks for (> 0: actors embed with sentence-transformers on CUDA)")
     info = sub.add_parser("info", help="describe the index from its manifest")
     info.add_argument("--index-dir", type=Path, default=Path("var/index"))
     info.add_argument("--json", action="store_true")
@@ -46,7 +54,13 @@ def _parser() -> argparse.ArgumentParser:
 def _build(args: argparse.Namespace) -> int:
     config = BuildConfig(args.seeds, args.index_dir, args.model, ChunkConfig(args.chunk_size, args.chunk_overlap),
                          progress=not args.quiet, lock_wait_s=max(0.0, args.wait))
-    report = build_index(config)
+    embedder = None
+    if args.ray:
+        if (args.ray_actors is not None and args.ray_actors < 1) or args.ray_gpus_per_actor < 0:
+            raise ValueError("--ray-actors must be at least 1 and --ray-gpus-per-actor at least 0.")
+        embedder = RayEmbedder(resolve_model(args.model), RaySettings(args.ray, args.ray_actors,
+                                                                       args.ray_gpus_per_actor))
+    report = build_index(config, embedder=embedder)  # type: ignore[arg-type]
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
     for skipped in report.skipped:
@@ -99,6 +113,6 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
-    except (ArticleError, IndexNotReady, ValueError) as err:
+    except (ArticleError, IndexNotReady, ValueError, RayBuildError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
