@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from index.analyzer import fold
 from index.sentences import split_sentences
 
-__all__ = ["Claim", "UNSUPPORTED_MARK", "split_claims", "closed"]
+__all__ = ["Claim", "UNSUPPORTED_MARK", "split_claims", "closed", "citation_grammar"]
 
 UNSUPPORTED_MARK = "[?]"
 _MARKERS = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
@@ -64,3 +64,21 @@ def closed(claims: Sequence[Claim]) -> list[str]:
 
 def _numbers(markers: str) -> list[int]:
     return [int(n) for group in _MARKERS.findall(markers) for n in re.split(r"\s*[,;]\s*", group)]
+
+
+def citation_grammar(numbers: Sequence[int], sentences: int = 3) -> str:
+    """A GBNF grammar (llama.cpp's) for an answer of one to `sentences` sentences on one line,
+    each ending with its punctuation, a space and one or more markers `[n]` of `numbers` (the
+    passages of the prompt), e.g. `Kim met Putin in Pyongyang. [1][2]`. A full stop inside a
+    sentence must be followed by a letter or digit ("7.5", "U.S"), not by a space."""
+    if not numbers:
+        raise ValueError("a citation grammar needs at least one passage number")
+    cite = " | ".join(f'"[{n}]"' for n in sorted(set(numbers)))
+    more = f' (" " sentence){{0,{max(0, sentences - 1)}}}' if sentences > 1 else ""
+    return "\n".join((
+        f"root ::= sentence{more}",
+        'sentence ::= first rest* [.!?] " " cite+',
+        "first ::= [^\\[\\]\\n .!?]",
+        "rest ::= [^\\[\\]\\n.!?] | [.!?] [^\\[\\]\\n .!?]",
+        f"cite ::= {cite}",
+    ))

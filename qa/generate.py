@@ -2,10 +2,12 @@
 best evidence passages, and every sentence it writes is checked against the passages it cites.
 
 The extractive pipeline runs first; when it abstains, the model is not called. Otherwise the
-passages (the extractive evidence sentences and the best sentences of the top chunks, each with
-a neighbour) are numbered in a prompt kept under `prompt_tokens`. Each generated sentence keeps
-only the citations whose passage supports it (`qa.verify`), mapped to the exact sentence span of
-the article; a sentence left without one is marked "[?]" and listed in `Answer.unsupported`."""
+passages (the evidence sentences the extractive step cited, each with its neighbours) are
+numbered in a prompt kept under `prompt_tokens`, after a fixed system prompt that llama.cpp
+keeps evaluated between questions. A grammar (`qa.claims.citation_grammar`) makes every sentence
+the model writes end with markers of those passages. Each generated sentence keeps only the
+citations whose passage supports it (`qa.verify`), mapped to the exact sentence span of the
+article; a sentence left without one is marked "[?]" and listed in `Answer.unsupported`."""
 
 from __future__ import annotations
 
@@ -17,11 +19,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from qa.claims import UNSUPPORTED_MARK, Claim, closed, split_claims
+from qa.claims import UNSUPPORTED_MARK, Claim, citation_grammar, closed, split_claims
 from qa.llm import ChatBackend
 from qa.pipeline import Pipeline
 from qa.question import prepare_question
-from qa.types import Answer, Citation, Filters, Hit, Mode
+from qa.types import Answer, Citation, Filters, Mode
 from qa.verify import SupportingSpan, Verifier, VerifyConfig
 
 __all__ = ["GenerationConfig", "Passage", "Claim", "Partial", "Generator", "split_claims", "build_messages",
@@ -46,6 +48,7 @@ class GenerationConfig:
     passages: int = 4
     passage_chars: int = 420        # each passage grows around its best sentence up to this size
     prompt_tokens: int = 800        # passages are trimmed until the whole prompt fits
+    grammar: bool = True            # constrain the output: every sentence ends with markers of the prompt's passages
     reattribute: bool = True        # a sentence its citations do not support may be verified against
                                     # the other passages of the prompt (and cited to the one that holds)
     verify: VerifyConfig = field(default_factory=VerifyConfig)
@@ -113,13 +116,14 @@ class Generator:
             yield extractive
             return
         vector = self.pipeline.embed_question(prepare_question(question).text)
-        hits = self.pipeline.search(question, k=max(k or 0, self.config.passages), filters=filters, mode=mode)
         scores = self.pipeline.data.sentence_vectors @ vector
-        passages = self._fit(extractive.question, extractive.lang, self.passages(extractive, hits, scores), scores)
+        passages = self._fit(extractive.question, extractive.lang, self.passages(extractive, scores), scores)
         messages = build_messages(extractive.question, extractive.lang, passages)
+        grammar = citation_grammar([p.n for p in passages]) if self.config.grammar and passages else None
         prompted = time.perf_counter()
         text, first = "", None
-        with closing(iter(self.backend.stream(messages, self.config.max_tokens, self.config.temperature))) as pieces:
+        with closing(iter(self.backend.stream(messages, self.config.max_tokens, self.config.temperature,
+                                              grammar))) as pieces:
             for piece in pieces:
                 first = first or time.perf_counter()
                 text += piece
@@ -133,18 +137,12 @@ class Generator:
         log.info("generated %d characters with %s in %.0f ms", len(text), self.backend.name, timings["generate"])
         yield replace(answer, timings_ms={name: round(ms, 2) for name, ms in timings.items()})
 
-    def passages(self, extractive: Answer, hits: Sequence[Hit], scores: np.ndarray) -> list[Passage]:
-        """The extractive evidence sentences first, then the best sentence of each top chunk,
-        each grown with its best neighbours up to `passage_chars`, without repeats. `scores`:
-        the question's cosine with every sentence of the index."""
+    def passages(self, extractive: Answer, scores: np.ndarray) -> list[Passage]:
+        """The evidence sentences the extractive step cited, each grown with its best neighbours
+        up to `passage_chars`, without repeats: a short prompt, read fast. `scores`: the
+        question's cosine with every sentence of the index."""
         seeds = [self._row[(c.doc_id, c.start)] for c in extractive.citations if (c.doc_id, c.start) in self._row]
         sentences = self.pipeline.data.sentences
-        for hit in hits:
-            inside = [r for r in self._doc_rows.get(hit.doc_id, [])
-                      if sentences[r].start < hit.end and sentences[r].end > hit.start]
-            inside = [r for r in inside if self._is_sentence(r)]
-            if inside:
-                seeds.append(max(inside, key=lambda r: scores[r]))
         used: set[int] = set()
         found: list[Passage] = []
         for seed in seeds:

@@ -42,7 +42,8 @@ class ChatBackend(Protocol):
 
     def count_tokens(self, text: str) -> int: ...
 
-    def stream(self, messages: Sequence[Message], max_tokens: int, temperature: float) -> Iterator[str]: ...
+    def stream(self, messages: Sequence[Message], max_tokens: int, temperature: float,
+               grammar: str | None = None) -> Iterator[str]: ...
 
 
 @dataclass(frozen=True)
@@ -95,11 +96,19 @@ class LlamaCppBackend:
         with self._lock:
             return len(self._model().tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
-    def stream(self, messages: Sequence[Message], max_tokens: int, temperature: float) -> Iterator[str]:
+    def stream(self, messages: Sequence[Message], max_tokens: int, temperature: float,
+               grammar: str | None = None) -> Iterator[str]:
+        """The answer in pieces; with `grammar` (GBNF), only text the grammar allows is sampled."""
         with self._lock:
-            chunks = self._model().create_chat_completion(messages=list(messages), max_tokens=max_tokens,
-                                                          temperature=temperature, seed=self.config.seed,
-                                                          stream=True)
+            model = self._model()
+            constraint = None
+            if grammar is not None:
+                from llama_cpp import LlamaGrammar
+
+                constraint = LlamaGrammar.from_string(grammar, verbose=False)
+            chunks = model.create_chat_completion(messages=list(messages), max_tokens=max_tokens,
+                                                  temperature=temperature, seed=self.config.seed, stream=True,
+                                                  grammar=constraint)
             try:
                 for chunk in chunks:
                     piece = chunk["choices"][0]["delta"].get("content")
@@ -147,9 +156,12 @@ class OpenAIBackend:
     def count_tokens(self, text: str) -> int:
         return math.ceil(len(text) / self.config.chars_per_token)
 
-    def _request(self, messages: Sequence[Message], max_tokens: int, temperature: float) -> urllib.request.Request:
-        body = {"model": self.config.model, "messages": list(messages), "max_tokens": max_tokens,
-                "temperature": temperature, "stream": True}
+    def _request(self, messages: Sequence[Message], max_tokens: int, temperature: float,
+                 grammar: str | None = None) -> urllib.request.Request:
+        body: dict[str, Any] = {"model": self.config.model, "messages": list(messages), "max_tokens": max_tokens,
+                                "temperature": temperature, "stream": True}
+        if grammar is not None:  # llama.cpp's server (and LocalAI, KoboldCpp) constrain the output with it
+            body["grammar"] = grammar
         headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
         if self.config.api_key:
             headers["Authorization"] = f"Bearer {self.config.api_key}"
@@ -169,9 +181,12 @@ class OpenAIBackend:
             raise LLMError(f"Cannot reach the LLM server at {self.url} ({reason}); start it or pass another "
                            "--llm-url.") from None
 
-    def stream(self, messages: Sequence[Message], max_tokens: int, temperature: float) -> Iterator[str]:
+    def stream(self, messages: Sequence[Message], max_tokens: int, temperature: float,
+               grammar: str | None = None) -> Iterator[str]:
+        """The answer in pieces; `grammar` (GBNF) is sent as llama.cpp's server takes it; servers
+        without grammars ignore it, and the verifier still checks every sentence."""
         started = time.monotonic()
-        response = self._open(self._request(messages, max_tokens, temperature))
+        response = self._open(self._request(messages, max_tokens, temperature, grammar))
         with response:
             try:
                 if "text/event-stream" not in response.headers.get("Content-Type", ""):

@@ -1,6 +1,7 @@
-"""Generated answers with the real Qwen2.5-Coder-0.5B-Instruct GGUF through llama.cpp (skipped, with
-the reason, when the optional extra or the model is missing: `make generate-setup` installs both),
-and the OpenAI-compatible backend against a small fake server on 127.0.0.1."""
+"""Generated answers with the real default GGUF (Qwen2.5-Coder-1.5B-Instruct) through llama.cpp
+(skipped, with the reason, when the optional extra or the model is missing: `make generate-setup`
+installs both), the citation grammar, and the OpenAI-compatible backend against a small fake
+server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import pytest
 
 from index.lang import detect_language
 from qa import GenerationConfig, Generator, LLMError, Partial
+from qa.claims import citation_grammar
 from qa.generate import UNSUPPORTED_MARK, split_claims
 from qa.llm import LlamaConfig, LlamaCppBackend, OpenAIBackend, RemoteConfig, make_backend
 from qa.models import DEFAULT_GGUF, find_model
@@ -87,17 +89,16 @@ def test_real_model_streams_then_answers_with_verified_citations(pipeline, gener
     partials, answer = steps[:-1], steps[-1]
     assert partials and all(isinstance(p, Partial) for p in partials)
     assert all(b.text.startswith(a.text) for a, b in zip(partials, partials[1:]))
+    written = split_claims(partials[-1].text)  # what the model wrote, before verification
+    assert written and all(c.cited for c in written[:-1]), partials[-1].text  # (the last may be cut by max_tokens)
     assert answer.question == question
     _check_verified(generator, answer)
     assert answer.citations or answer.unsupported
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="the default 0.5B model often answers an English question over French passages "
-                          "in mixed French (issue 14 moves the default to the 1.5B model)", strict=False)
 def test_english_question_over_french_articles_gets_english_sentences(pipeline, generator):
-    # The 0.5B model often mixes French words into English answers (the 1.5B one translates far
-    # better); the prompt asks for English, and at least the sentence stating the figure is English.
+    # The 0.5B model often mixed French words into English answers; the 1.5B default translates.
     answer = generator.answer("How many containers of munitions did North Korea send to Russia?")
     assert answer.lang == "en"
     assert any(detect_language(c.text) == "en" for c in split_claims(answer.text)), answer.text
@@ -241,6 +242,38 @@ def test_remote_generation_is_verified_like_a_local_one(pipeline, fake_server):
     assert len(answer.citations) == 1 and "John Kirby" in answer.citations[0].quote
     prompt = fake_server.requests[-1]["messages"][-1]["content"]  # type: ignore[attr-defined]
     assert "Passages:" in prompt and "in English" in prompt
+
+
+def test_remote_backend_sends_the_citation_grammar_as_llama_cpp_server_takes_it(fake_server):
+    backend = OpenAIBackend(RemoteConfig(_url(fake_server), "tiny", timeout_s=5))
+    list(backend.stream([{"role": "user", "content": "hi"}], 8, 0.0, citation_grammar([1, 2])))
+    assert fake_server.requests[-1]["grammar"] == citation_grammar([1, 2])  # type: ignore[attr-defined]
+    list(backend.stream([{"role": "user", "content": "hi"}], 8, 0.0))
+    assert "grammar" not in fake_server.requests[-1]  # type: ignore[attr-defined]
+
+
+def test_the_citation_grammar_names_only_the_prompt_passages() -> None:
+    grammar = citation_grammar([3, 1, 3], sentences=2)
+    assert 'cite ::= "[1]" | "[3]"' in grammar and "[2]" not in grammar
+    assert 'root ::= sentence (" " sentence){0,1}' in grammar
+    with pytest.raises(ValueError, match="at least one passage"):
+        citation_grammar([])
+
+
+def test_llama_cpp_parses_the_citation_grammar(gguf: Path) -> None:
+    from llama_cpp import LlamaGrammar
+
+    assert LlamaGrammar.from_string(citation_grammar([1, 2, 3, 4]), verbose=False) is not None
+
+
+@pytest.mark.slow
+def test_the_grammar_makes_even_a_bare_prompt_end_every_sentence_with_a_marker(local: LlamaCppBackend) -> None:
+    # no instruction about markers at all: the grammar alone puts them there
+    text = "".join(local.stream([{"role": "user", "content": "Say two short sentences about the sea."}], 48, 0.0,
+                                citation_grammar([1, 2])))
+    claims = split_claims(text)
+    assert claims and all(set(c.cited) <= {1, 2} for c in claims), text
+    assert all(c.cited for c in claims[:-1]), text
 
 
 def test_remote_server_that_ignores_streaming_still_answers(fake_server):

@@ -477,7 +477,8 @@ class CannedModel:
     def count_tokens(self, text: str) -> int:
         return len(text) // 4
 
-    def stream(self, messages: object, max_tokens: int, temperature: float) -> Iterator[str]:
+    def stream(self, messages: object, max_tokens: int, temperature: float,
+               grammar: str | None = None) -> Iterator[str]:
         yield from ("La Corée du Nord a envoyé ", "plus de 1 000 conteneurs à la Russie [1].")
 
 

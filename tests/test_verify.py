@@ -146,7 +146,8 @@ class Scripted:
     def count_tokens(self, text: str) -> int:
         return len(text) // 3
 
-    def stream(self, messages: Sequence[dict[str, str]], max_tokens: int, temperature: float) -> Iterator[str]:
+    def stream(self, messages: Sequence[dict[str, str]], max_tokens: int, temperature: float,
+               grammar: str | None = None) -> Iterator[str]:
         self.calls.append(messages)
         for i in range(0, len(self.text), 5):
             yield self.text[i : i + 5]
