@@ -14,6 +14,7 @@ from pathlib import Path
 from eval.dataset import DEFAULT_QUESTIONS, DatasetError, EvalQuestion, load_questions
 from eval.devset import DEVSET_DIR, SPLITS, devset_questions, split_questions
 from eval.report import table, write_report
+from eval.generation import generation_summary, generation_table, mixed_questions, run_mixed
 from eval.runner import (as_dicts, breakdown, corpus_pipeline, default_variants, generative_variant, run_variant,
                          summarize)
 from qa import DEFAULT_INDEX_DIR, ChatBackend, GenerationConfig, Pipeline, make_backend
@@ -26,7 +27,7 @@ log = logging.getLogger("eval")
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m eval", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS, help="JSONL question file")
+    parser.add_argument("--questions", type=Path, help=f"JSONL question file (default: {DEFAULT_QUESTIONS.name})")
     parser.add_argument("--corpus", type=Path, help="folder of .txt articles (default: the built index)")
     parser.add_argument("--devset", nargs="?", type=Path, const=DEVSET_DIR,
                         help=f"score the mixed French/English dev set (its corpus and questions, plus the translated "
@@ -40,9 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     llm = parser.add_argument_group("generated answers")
     llm.add_argument("--generate", action="store_true",
-                     help="also score answers written by a language model over hybrid retrieval (variant 'generated')")
+                     help="score answers written by a language model: alone, on a fixed mixed list of 40 seed and "
+                          "dev-set questions against the extractive answers (--limit N for fewer); with --questions, "
+                          "--corpus or --devset, as variant 'generated' beside the others")
     llm.add_argument("--gguf", type=Path, help="a GGUF file or a model name of `python -m qa.models list` "
-                                               "(default: qwen2.5-0.5b)")
+                                               "(default: qwen2.5-1.5b)")
     llm.add_argument("--llm-url", help="an OpenAI-compatible server instead, e.g. http://127.0.0.1:8080/v1")
     llm.add_argument("--llm-model", help="with --llm-url: the model name the server knows")
     llm.add_argument("--max-tokens", type=int, default=GenerationConfig().max_tokens, help="longest generated answer")
@@ -74,6 +77,7 @@ def _questions(args: argparse.Namespace) -> list[EvalQuestion]:
     if args.devset is None:
         if args.split:
             raise DatasetError("--split goes with --devset; add --devset to score one half of the dev set.")
+        args.questions = args.questions or DEFAULT_QUESTIONS
         questions = load_questions(args.questions)
     else:
         questions = devset_questions(args.devset)
@@ -84,7 +88,36 @@ def _questions(args: argparse.Namespace) -> list[EvalQuestion]:
     return questions[: args.limit] if args.limit else questions
 
 
+def _run_mixed(args: argparse.Namespace) -> int:
+    """`--generate` alone: the fixed mixed list, generated answers against extractive ones."""
+    started = time.perf_counter()
+    backend = make_backend(args.gguf, args.llm_url, args.llm_model)
+    seeds = Pipeline.load(args.index_dir)
+    dev = corpus_pipeline(DEVSET_DIR / "corpus", args.cache_dir, progress=not args.quiet) \
+        if (DEVSET_DIR / "corpus").is_dir() else None
+    if dev is None:
+        log.warning("the dev set is not at %s: only the seed questions are scored", DEVSET_DIR)
+    parts = mixed_questions(seeds, dev, DEVSET_DIR, args.limit)
+    generation = GenerationConfig(max_tokens=max(1, args.max_tokens))
+    hybrid = next(v for v in default_variants(seeds.config) if v.name == "hybrid")
+    extractive, written = run_mixed(parts, hybrid, generative_variant(seeds.config), backend, generation,
+                                    progress=not args.quiet)
+    notes = generation_table(extractive, written, backend.name)
+    notes.append(f"{len(written)} questions ({', '.join(f'{len(p.questions)} {p.name}' for p in parts)}); "
+                 f"run took {time.perf_counter() - started:.0f}s.")
+    summaries = {"generated": generation_summary(written), "extractive": generation_summary(extractive)}
+    args.out.mkdir(parents=True, exist_ok=True)
+    paths = write_report(args.out, {"generated": summarize(written), "hybrid": summarize(extractive)},
+                         {"results": as_dicts(extractive + written), "generation": summaries}, notes,
+                         name="generation")
+    print("\n".join(notes))
+    print(f"report: {paths['md']} {paths['json']}")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
+    if args.generate and args.questions is None and args.corpus is None and args.devset is None:
+        return _run_mixed(args)
     started = time.perf_counter()
     questions = _questions(args)
     if (args.gguf or args.llm_url or args.llm_model) and not args.generate:

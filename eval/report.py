@@ -54,9 +54,9 @@ def _chart(summaries: dict[str, dict[str, float]], path: Path) -> None:
 
 
 def write_report(folder: Path, summaries: dict[str, dict[str, float]], details: dict[str, object],
-                 notes: list[str]) -> dict[str, Path]:
+                 notes: list[str], name: str = "report") -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    paths = {"md": folder / "report.md", "json": folder / "report.json", "png": folder / "report.png"}
+    paths = {"md": folder / f"{name}.md", "json": folder / f"{name}.json", "png": folder / f"{name}.png"}
     body = ["# Evaluation report", "", table(summaries), "", *notes, ""]
     paths["md"].write_text("\n".join(body), encoding="utf-8")
     paths["json"].write_text(json.dumps({"summary": summaries, **details}, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -15,6 +15,7 @@ from eval.dataset import DatasetError, EvalQuestion
 from eval.metrics import (Located, abstention_prf, citation_correct, contains_answer, exact_match, mrr_at,
                           ndcg_at, percentile, recall_at, token_f1)
 from qa import ChatBackend, GenerationConfig, Generator, Mode, Pipeline, QAConfig
+from index.lang import detect_language
 from qa.generate import split_claims
 
 __all__ = ["Variant", "QuestionResult", "default_variants", "generative_variant", "run_variant", "summarize",
@@ -62,6 +63,7 @@ class QuestionResult:
     short_answer: str | None = None  # the first citation's short answer, when one is shown
     short_exact: bool = False
     short_f1: float = 0.0
+    answer_lang: str = ""        # the language a generated answer is written in (French or English)
 
 
 def corpus_pipeline(corpus: Path, cache_dir: Path, progress: bool = True, config: QAConfig | None = None) -> Pipeline:
@@ -121,7 +123,13 @@ def _one(pipeline: Pipeline, q: EvalQuestion, variant: str, generator: Generator
         pair=language_pair(pipeline, q, answer.lang), first_contains=first is not None and contains_answer(first.quote, gold.answers),
         short_answer=short, short_exact=short is not None and exact_match(short, gold.answers),
         short_f1=token_f1(short, gold.answers) if short is not None else 0.0,
+        answer_lang=_written_in(answer.text) if answer.generated and not answer.abstained else "",
     )
+
+
+def _written_in(text: str) -> str:
+    """French or English: the language of a generated answer's sentences, markers left out."""
+    return detect_language(" ".join(c.text for c in split_claims(text)), among=("en", "fr"))
 
 
 def run_variant(pipeline: Pipeline, questions: list[EvalQuestion], variant: Variant, progress: bool = True,

@@ -106,3 +106,16 @@ def test_cli_error_is_one_line_without_traceback(tmp_path):
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.startswith("error: Question file") and "Traceback" not in result.stderr
+
+
+def test_the_mixed_generation_list_is_fixed_and_keeps_its_mix_when_cut(pipeline) -> None:
+    from eval.devset import DEVSET_DIR
+    from eval.generation import SEED_QUOTAS, mixed_questions
+    from eval.runner import language_pair
+
+    [seeds] = mixed_questions(pipeline, None, DEVSET_DIR)
+    groups = [language_pair(pipeline, q) for q in seeds.questions]
+    assert {g: groups.count(g) for g in set(groups)} == SEED_QUOTAS
+    assert [q.id for q in mixed_questions(pipeline, None, DEVSET_DIR)[0].questions] == [q.id for q in seeds.questions]
+    [cut] = mixed_questions(pipeline, None, DEVSET_DIR, limit=3)
+    assert [language_pair(pipeline, q) for q in cut.questions] == ["fr→fr", "en→fr", "unanswerable"]
