@@ -90,9 +90,12 @@ def export_openvino(module: Any, example: dict[str, Any], copy: CompiledCopy,
         inputs = [(name, [-1] * value.dim(), ov.Type.i64) for name, value in example.items()]
         with torch.inference_mode():
             model = ov.convert_model(module.eval(), example_input=tuple(example.values()), input=inputs)
-        if transform is not None:
-            model = transform(model)
+        if transform is not None:  # on the float16 model, so that what it leaves alone stays float16
+            half = staging / "float16" / MODEL_XML  # a file of its own: the model read maps it
+            ov.save_model(model, str(half), compress_to_fp16=True)
+            model = transform(ov.Core().read_model(str(half)))
         ov.save_model(model, str(staging / MODEL_XML), compress_to_fp16=True)
+        shutil.rmtree(staging / "float16", ignore_errors=True)
         stamp = {"fingerprint": copy.fingerprint, "source": copy.source, "openvino": openvino_version(),
                  "compiler_version": COMPILER_VERSION, "seconds": round(time.perf_counter() - started, 1), **info}
         (staging / STAMP).write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")
