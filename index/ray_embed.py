@@ -110,10 +110,10 @@ class RayEmbedder:
     a local `Embedder`, which is not loaded unless nothing is embedded), with `embed_groups`
     running on the cluster."""
 
-    def __init__(self, spec: ModelSpec, settings: RaySettings, progress: bool = False) -> None:
+    def __init__(self, spec: ModelSpec, settings: RaySettings) -> None:
         # GPU actors embed with sentence-transformers (fp32); CPU ones with the compiled copy
         self.local = Embedder(spec, path="sentence-transformers" if settings.gpus_per_actor > 0 else "auto")
-        self.spec, self.settings, self.progress = spec, settings, progress
+        self.spec, self.settings = spec, settings
         self.path = self.local.path
         self._description: dict[str, Any] | None = None
         self._actors = 0
@@ -129,7 +129,8 @@ class RayEmbedder:
         return {**found, "built_with": "ray", "ray_address": self.settings.address, "ray_actors": self._actors}
 
     def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        return next(self.embed_groups([texts])) if texts else np.zeros((0, self.dimension), dtype=np.float32)
+        """One group's vectors (a Ray start for it alone: the build uses `embed_groups`)."""
+        return list(self.embed_groups([texts]))[0] if texts else np.zeros((0, self.dimension), dtype=np.float32)
 
     def embed_groups(self, groups: list[list[str]]) -> Iterator[np.ndarray]:
         """The vectors of each group of texts, in order, as the cluster finishes them."""
