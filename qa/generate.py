@@ -36,7 +36,8 @@ _LANGUAGES = {"fr": "French", "en": "English", "de": "German", "es": "Spanish", 
               "pt": "Portuguese", "nl": "Dutch", "ru": "Russian"}
 _SYSTEM = "You are a careful assistant who answers questions about news articles."
 _INSTRUCTION = ("Answer the question in {language} with one or two complete sentences, using only facts from the "
-                "passages. End each sentence with the number of its passage in square brackets, like [1].")
+                "passages, stated as the passages state them. Never mention the passages themselves. End each "
+                "sentence with the number of its passage in square brackets, like [1].")
 _NO_TEXT = {"fr": "Le modèle de langue n’a rien écrit ; voici les phrases citées des articles.",
             "en": "The language model wrote nothing; here are the quoted sentences of the articles."}
 
