@@ -226,7 +226,7 @@ def test_added_article_is_reported_and_embedded(index_copy: Path, seeds_copy: Pa
     assert after.documents[ENGLISH_NAME].lang == "en" and chunks[0].lang == "en"
     assert after.lexical.langs == ("en", "fr")
     vector = embedder.embed_passages([passage_text(after.documents[ENGLISH_NAME], chunks[0])])
-    assert np.allclose(rows_of(after, ENGLISH_NAME)[0], vector, atol=1e-4)
+    assert float(np.asarray(rows_of(after, ENGLISH_NAME)[0], dtype=np.float32)[0] @ vector[0]) > 0.999  # as above
     assert "1 added, 0 changed, 0 removed, 5 kept" in report.summary()
 
 
@@ -248,7 +248,11 @@ def test_vectors_are_reused_only_when_the_article_is_cut_the_same_way(
     after = load_index(index_copy)  # consistent: as many sentence vectors as sentences
     sentences = [s.text for s in after.sentences if s.doc_id == ENGLISH_NAME]
     assert len(sentences) == 3
-    assert np.allclose(rows_of(after, ENGLISH_NAME)[1], embedder.embed_passages(sentences), atol=1e-4)
+    # each stored vector is its sentence's (to a cosine of 0.999, as above: int8 and bf16 arithmetic,
+    # and a text's batch-mates set its padding); two different sentences are far below that
+    stored = np.asarray(rows_of(after, ENGLISH_NAME)[1], dtype=np.float32)
+    cosines = stored @ embedder.embed_passages(sentences).T
+    assert (np.diag(cosines) > 0.999).all() and (cosines - np.eye(3) * cosines < 0.99).all(), cosines
 
 
 # --- load checks -----------------------------------------------------------------------------
