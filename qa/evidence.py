@@ -97,6 +97,10 @@ class SentenceScorer:
         cross = self._lang(i) != question.lang
         terms, prefixes = self._terms(i)
         asked, present = (query_prefixes, prefixes) if cross else (query_terms, terms)
+        return self._weighted_share(asked, present)
+
+    def _weighted_share(self, asked: list[str], present: set[str] | frozenset[str]) -> float:
+        """The IDF-weighted share of the `asked` terms that are `present` (0 when none is asked)."""
         if not asked:
             return 0.0
         weights = [self._stats.idf(t) for t in asked]
@@ -220,8 +224,7 @@ class SentenceScorer:
         if not asked:
             return 0.0
         present = set().union(*(self._terms(i)[1 if cross else 0] for i in self._data.documents.row_ranges(doc_id)[1]))
-        weights = [self._stats.idf(t) for t in asked]
-        return sum(w for t, w in zip(asked, weights) if t in present) / sum(weights)
+        return self._weighted_share(asked, present)
 
     def _same_doc(self, cand: Scored, chosen: list[Scored]) -> bool:
         doc = self._data.sentences[cand.index].doc_id
