@@ -18,7 +18,7 @@ from pathlib import Path
 
 from eval.dataset import DEFAULT_QUESTIONS, EvalQuestion, load_questions
 from eval.devset import devset_questions, split_questions
-from eval.metrics import percentile
+from eval.metrics import mean, percentile
 from eval.runner import QuestionResult, Variant, language_pair, run_variant
 from qa import ChatBackend, GenerationConfig, Pipeline
 
@@ -76,10 +76,6 @@ def run_mixed(parts: list[MixedSet], hybrid: Variant, generated: Variant, backen
     return extractive, written
 
 
-def _mean(values: list[float]) -> float:
-    return sum(values) / len(values) if values else 0.0
-
-
 def generation_summary(rows: list[QuestionResult], keep: Callable[[QuestionResult], bool] = lambda r: True
                        ) -> dict[str, float]:
     rows = [r for r in rows if keep(r)]
@@ -89,11 +85,11 @@ def generation_summary(rows: list[QuestionResult], keep: Callable[[QuestionResul
     sentences = sum(r.sentences for r in written)
     return {
         "questions": len(rows), "answerable": len(answerable),
-        "containment": _mean([float(r.contains) for r in answerable]),
+        "containment": mean([float(r.contains) for r in answerable]),
         "supported": 1 - sum(r.unsupported for r in written) / sentences if sentences else 0.0,
-        "language_match": _mean([float(r.answer_lang == r.lang) for r in written]),
-        "refused_unanswerable": _mean([float(r.abstained) for r in unanswerable]),
-        "false_abstention": _mean([float(r.abstained) for r in answerable]),
+        "language_match": mean([float(r.answer_lang == r.lang) for r in written]),
+        "refused_unanswerable": mean([float(r.abstained) for r in unanswerable]),
+        "false_abstention": mean([float(r.abstained) for r in answerable]),
         "first_token_p50_s": percentile([r.first_token_ms for r in written], 50) / 1000,
         "first_token_p95_s": percentile([r.first_token_ms for r in written], 95) / 1000,
         "total_p50_s": percentile([r.latency_ms for r in written], 50) / 1000,

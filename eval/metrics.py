@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "Gold", "Located", "normalize", "relevant_gold", "recall_at", "mrr_at", "ndcg_at", "contains_answer",
-    "citation_correct", "abstention_prf", "percentile", "answer_tokens", "exact_match", "token_f1",
+    "citation_correct", "abstention_prf", "mean", "percentile", "answer_tokens", "exact_match", "token_f1",
 ]
 
 
@@ -141,6 +141,11 @@ def abstention_prf(predicted: Sequence[bool], unanswerable: Sequence[bool]) -> t
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return precision, recall, f1
+
+
+def mean(values: Sequence[float]) -> float:
+    """The arithmetic mean; 0.0 for no values."""
+    return sum(values) / len(values) if values else 0.0
 
 
 def percentile(values: Sequence[float], q: float) -> float:

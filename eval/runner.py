@@ -12,7 +12,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from eval.dataset import DatasetError, EvalQuestion
-from eval.metrics import (Located, abstention_prf, citation_correct, contains_answer, exact_match, mrr_at,
+from eval.metrics import (Located, abstention_prf, citation_correct, contains_answer, exact_match, mean, mrr_at,
                           ndcg_at, percentile, recall_at, token_f1)
 from qa import ChatBackend, GenerationConfig, Generator, Mode, Pipeline, QAConfig
 from index.lang import detect_language
@@ -146,10 +146,6 @@ def run_variant(pipeline: Pipeline, questions: list[EvalQuestion], variant: Vari
     return [_one(configured, q, variant.name, generator) for q in bar]
 
 
-def _mean(values: list[float]) -> float:
-    return sum(values) / len(values) if values else 0.0
-
-
 def summarize(results: list[QuestionResult], keep: Callable[[QuestionResult], bool] = lambda r: True) -> dict[str, float]:
     rows = [r for r in results if keep(r)]
     answerable = [r for r in rows if r.answerable]
@@ -160,20 +156,20 @@ def summarize(results: list[QuestionResult], keep: Callable[[QuestionResult], bo
     latencies = [r.latency_ms for r in rows]
     return {
         "questions": len(rows), "answerable": len(answerable),
-        "recall@1": _mean([r.recall_1 for r in answerable]), "recall@5": _mean([r.recall_5 for r in answerable]),
-        "recall@10": _mean([r.recall_10 for r in answerable]), "mrr@10": _mean([r.mrr_10 for r in answerable]),
-        "ndcg@10": _mean([r.ndcg_10 for r in answerable]),
-        "containment": _mean([float(r.contains) for r in answerable]),
-        "first_containment": _mean([float(r.first_contains) for r in answerable]),
-        "cited_per_answer": _mean([float(r.citations) for r in answered]),
-        "false_abstention": _mean([float(r.abstained) for r in answerable]),
+        "recall@1": mean([r.recall_1 for r in answerable]), "recall@5": mean([r.recall_5 for r in answerable]),
+        "recall@10": mean([r.recall_10 for r in answerable]), "mrr@10": mean([r.mrr_10 for r in answerable]),
+        "ndcg@10": mean([r.ndcg_10 for r in answerable]),
+        "containment": mean([float(r.contains) for r in answerable]),
+        "first_containment": mean([float(r.first_contains) for r in answerable]),
+        "cited_per_answer": mean([float(r.citations) for r in answered]),
+        "false_abstention": mean([float(r.abstained) for r in answerable]),
         "citation_precision": sum(r.correct_citations for r in answerable) / cited if cited else 0.0,
-        "answers_with_correct_citation": _mean([float(r.correct_citations > 0) for r in answerable]),
+        "answers_with_correct_citation": mean([float(r.correct_citations > 0) for r in answerable]),
         "abstain_precision": precision, "abstain_recall": recall, "abstain_f1": f1,
-        "short_shown": _mean([float(r.short_answer is not None) for r in answerable]),
-        "short_right": _mean([float(r.short_f1 >= 0.5) for r in shown]),
-        "short_exact": _mean([float(r.short_exact) for r in shown]),
-        "short_f1": _mean([r.short_f1 for r in shown]),
+        "short_shown": mean([float(r.short_answer is not None) for r in answerable]),
+        "short_right": mean([float(r.short_f1 >= 0.5) for r in shown]),
+        "short_exact": mean([float(r.short_exact) for r in shown]),
+        "short_f1": mean([r.short_f1 for r in shown]),
         "latency_p50_ms": percentile(latencies, 50), "latency_p95_ms": percentile(latencies, 95),
         "sentences": float(sum(r.sentences for r in rows)),
         "unsupported_share": sum(r.unsupported for r in rows) / max(1, sum(r.sentences for r in rows)),
