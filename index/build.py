@@ -124,6 +124,7 @@ class _Batches:
     checkpoints: Checkpoints
     embedded: int = 0
     resumed: list[str] = field(default_factory=list)
+    saved: dict[str, tuple[str, int]] = field(default_factory=dict)  # checkpointed articles: key, rows
 
     def _texts(self, doc: Document) -> list[str]:
         return [passage_text(doc, c) for c in self.chunks[doc.doc_id]] + [s.text for s in self.sentences[doc.doc_id]]
@@ -136,13 +137,16 @@ class _Batches:
 
     def _to_embed(self, group: list[Document]) -> list[tuple[Document, list[str], str]]:
         """The articles of `group` whose vectors neither the previous index nor a checkpoint holds,
-        with the texts to embed and their checkpoint key."""
+        with the texts to embed and their checkpoint key; the checkpointed ones' keys are kept
+        in `self.saved` (their vectors are read when written)."""
         todo = []
         for doc in group:
             if doc.doc_id not in self.kept:
                 texts = self._texts(doc)
                 key = self.checkpoints.key(texts)
-                if self.checkpoints.get(key, len(texts), self.embedder.dimension) is None:
+                if self.checkpoints.holds(key, len(texts), self.embedder.dimension):
+                    self.saved[doc.doc_id] = (key, len(texts))
+                else:
                     todo.append((doc, texts, key))
         return todo
 
@@ -160,9 +164,9 @@ class _Batches:
         for doc in group:
             if doc.doc_id in self.kept:
                 found[doc.doc_id] = self._previous(doc.doc_id)
-            elif doc.doc_id not in found:
-                found[doc.doc_id] = self.checkpoints.get(self.checkpoints.key(self._texts(doc)),
-                                                         len(self._texts(doc)), self.embedder.dimension)
+            elif doc.doc_id in self.saved:
+                key, rows = self.saved[doc.doc_id]
+                found[doc.doc_id] = self.checkpoints.get(key, rows, self.embedder.dimension)  # type: ignore[assignment]
                 self.resumed.append(doc.doc_id)
         return [found[d.doc_id] for d in group]
 

@@ -34,9 +34,16 @@ class Checkpoints:
 
     def get(self, key: str, rows: int, dimension: int) -> np.ndarray | None:
         """The saved vectors for `key` when they are whole and of the expected shape."""
+        return self._load(key, rows, dimension)
+
+    def holds(self, key: str, rows: int, dimension: int) -> bool:
+        """Whether `get` would find the vectors, reading only the file's header (memory-mapped)."""
+        return self._load(key, rows, dimension, mmap_mode="r") is not None
+
+    def _load(self, key: str, rows: int, dimension: int, mmap_mode: str | None = None) -> np.ndarray | None:
         path = self.folder / f"{key}.npy"
         try:
-            vectors = np.load(path, allow_pickle=False)
+            vectors = np.load(path, allow_pickle=False, mmap_mode=mmap_mode)
         except (OSError, ValueError, EOFError):
             return None
         return vectors if vectors.shape == (rows, dimension) and vectors.dtype == np.float16 else None
