@@ -55,7 +55,7 @@ class _EmbedActor:
                 raise ValueError(f"this worker's model has other weights ({spec.fingerprint[:12]}, the build's "
                                  f"{fingerprint[:12]}): install the same project version on every worker")
             if on_gpu:
-                self.embedder = Embedder(spec, path="sentence-transformers", device="cuda")
+                self.embedder = Embedder(spec, device="cuda")  # a device other than the CPU runs PyTorch
             else:
                 self.embedder = Embedder(spec, threads=threads)
                 if self.embedder.weights != weights:
