@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 
 from index.bm25 import LexicalIndex
 from index.chunking import Chunk, ChunkConfig, chunk_document
-from index.documents import Document, Skipped, read_corpus
+from index.documents import Corpus, Document, Fields, Skipped, read_corpus
 from index.embedder import DEFAULT_MODEL, Embedder, resolve_model
 from index.lock import DEFAULT_WAIT_S, build_lock
 from index.manifest import IndexMissing, IndexNotReady, Manifest
@@ -41,6 +41,7 @@ class BuildConfig:
     progress: bool = True
     lock_wait_s: float = DEFAULT_WAIT_S  # how long to wait for another build of the same folder
     batch_texts: int = 256  # texts embedded per batch: a killed build loses at most one batch
+    fields: Fields = field(default_factory=Fields)  # where an export keeps each part of an article
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,7 @@ def build_index(config: BuildConfig, embedder: Embedder | None = None) -> BuildR
 
 
 def _build(config: BuildConfig, embedder: Embedder | None, started: float) -> BuildReport:
-    corpus = read_corpus(config.seeds_dir)
+    corpus = read_corpus(config.seeds_dir, config.fields)
     embedder = embedder or Embedder(resolve_model(config.model))
     previous, note = _reusable(config.index_dir, embedder, config.chunking)
     docs = list(corpus.documents)
@@ -227,7 +228,7 @@ def _build(config: BuildConfig, embedder: Embedder | None, started: float) -> Bu
         batches.write(writer, config.progress, config.batch_texts)
         store = new_store(writer.close())
         lexical = LexicalIndex.build([c.text for c in ordered], [c.lang for c in ordered])
-        manifest = _manifest(config, embedder, docs, chunks, corpus.skipped, store, writer,
+        manifest = _manifest(config, embedder, corpus, chunks, store, writer,
                              embedder.description if batches.embedded or previous is None
                              else previous.manifest.embedding)
         finish_index(temp, manifest, store, lexical)
@@ -242,9 +243,9 @@ def _build(config: BuildConfig, embedder: Embedder | None, started: float) -> Bu
     )
 
 
-def _manifest(config: BuildConfig, embedder: Embedder, docs: list[Document], chunks: dict[str, list[Chunk]],
-              skipped: tuple[Skipped, ...], store: VectorStore, writer: StagedWriter,
-              embedding: dict[str, str]) -> Manifest:
+def _manifest(config: BuildConfig, embedder: Embedder, corpus: Corpus, chunks: dict[str, list[Chunk]],
+              store: VectorStore, writer: StagedWriter, embedding: dict[str, str]) -> Manifest:
+    docs, exports = corpus.documents, corpus.exports
     return Manifest(
         model_id=embedder.spec.model_id,
         model_fingerprint=embedder.spec.fingerprint,
@@ -252,10 +253,13 @@ def _manifest(config: BuildConfig, embedder: Embedder, docs: list[Document], chu
         prompts=embedder.prompts,
         chunking=config.chunking.to_dict(),
         documents={d.doc_id: {"sha256": d.sha256, "title": d.title, "date": d.date, "lang": d.lang,
-                              "chunks": len(chunks[d.doc_id])} for d in docs},
+                              "chunks": len(chunks[d.doc_id]), "url": d.url,
+                              **({"source": d.source, "source_sha256": exports[d.source]} if d.source else {})}
+                   for d in docs},
         seeds_dir=str(config.seeds_dir.resolve()),
         counts={"documents": len(docs), "chunks": sum(len(c) for c in chunks.values()), "sentences": writer.sentences},
-        skipped={s.doc_id: s.reason for s in skipped},
+        skipped={s.doc_id: s.reason for s in corpus.skipped},
+        fields=config.fields.to_dict(),
         store=store.describe(),
         embedding=embedding,
     )

@@ -25,6 +25,13 @@ _RELATED = re.compile(
     r"read more|read also|see also|related(?: articles| stories)?|more on this)\s*:?$",
     re.IGNORECASE,
 )
+# an inline link to another story: "Lire aussi : <its headline>", "Related: <headline>"
+_READ_ALSO = re.compile(
+    r"^(?:et aussi|à lire aussi|a lire aussi|lire aussi|voir aussi|read more|read also|see also|related|"
+    r"more on this)\s*:\s*\S",
+    re.IGNORECASE,
+)
+_READ_ALSO_MAX_LEN = 200
 _SLUG = re.compile(r"^[\w]+(?:[-_][\w]+)+$")
 _NAV_MIN_LINES = 4
 _NAV_MAX_LEN = 90
@@ -104,6 +111,12 @@ def _navigation_blocks(lines: list[Line]) -> list[Exclusion]:
     return found
 
 
+def _read_also(lines: list[Line]) -> list[Exclusion]:
+    """Single "Lire aussi : headline" lines anywhere in the article: links, not its story."""
+    return [Exclusion(line.start, line.end, "read-also") for line in lines
+            if len(line.text.strip()) <= _READ_ALSO_MAX_LEN and _READ_ALSO.match(line.text.strip())]
+
+
 def _teaser_runs(lines: list[Line]) -> list[Exclusion]:
     """Lines cut off with an ellipsis: links to other stories. Two or more in a row anywhere,
     or any at the very end of the article."""
@@ -142,6 +155,7 @@ def find_exclusions(text: str) -> list[Exclusion]:
         if meta is not None:
             found.append(Exclusion(first.start, first.start + meta[1], "metadata"))
     found += _navigation_blocks(lines)
+    found += _read_also(lines)
     teasers = _teaser_runs(lines)
     found += teasers
     found += _tail_noise(lines, teasers)

@@ -1,5 +1,6 @@
-"""`python -m index build|info|verify`: build the index from a folder of articles, describe it,
-or check every file of it against the checksums its manifest recorded."""
+"""`python -m index build|add|remove|info|verify`: build the index from a folder of articles, add
+article files to it or take articles out, describe it, or check every file of it against the
+checksums its manifest recorded."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ import logging
 import sys
 from pathlib import Path
 
-from index.build import BuildConfig, build_index
+from index.build import BuildConfig, BuildReport, build_index
 from index.chunking import ChunkConfig
-from index.documents import ArticleError
+from index.documents import ArticleError, Fields
 from index.embedder import DEFAULT_MODEL, resolve_model
 from index.lock import DEFAULT_WAIT_S
+from index.manage import add_articles, remove_articles
 from index.manifest import IndexDamaged, IndexNotReady, Manifest
 from index.ray_embed import RayBuildError, RayEmbedder, RaySettings
 from index.storage import load_index
@@ -27,8 +29,19 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m index", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     build = sub.add_parser("build", help="build or update the index from the articles")
-    build.add_argument("--seeds", type=Path, default=Path("seeds"), help="folder of .txt articles")
-    build.add_argument("--index-dir", type=Path, default=Path("var/index"))
+    add = sub.add_parser("add", help="copy article files into the articles folder and update the index")
+    add.add_argument("files", nargs="+", type=Path, metavar="FILE", help=".txt, .html, .htm, .jsonl or .csv files")
+    remove = sub.add_parser("remove", help="take articles out (their files go to the folder's .removed/) and "
+                                           "update the index")
+    remove.add_argument("ids", nargs="+", metavar="DOC_ID", help="article ids, as `index info` lists them")
+    for command in (build, add, remove):
+        command.add_argument("--seeds", type=Path, default=Path("seeds"),
+                             help="folder of articles: .txt, saved .html/.htm pages, .jsonl/.csv exports")
+        command.add_argument("--index-dir", type=Path, default=Path("var/index"))
+        command.add_argument("--fields", metavar="NAME=COLUMN,...",
+                             help="where exports keep each part of an article, e.g. text=body,date=published_at "
+                                  "(names: text, id, title, date, url, lang; added to those the index was built "
+                                  "with; a part's own name is always read too)")
     build.add_argument("--model", default=DEFAULT_MODEL, help="sentence-transformers model id or local path")
     build.add_argument("--chunk-size", type=int, default=ChunkConfig.size)
     build.add_argument("--chunk-overlap", type=int, default=ChunkConfig.overlap)
@@ -48,19 +61,27 @@ def _parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="check every file of the index against its recorded checksum "
                                            "(exit 1 when one is damaged)")
     verify.add_argument("--index-dir", type=Path, default=Path("var/index"))
+    for command in (add, remove):
+        command.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
-def _build(args: argparse.Namespace) -> int:
-    config = BuildConfig(args.seeds, args.index_dir, args.model, ChunkConfig(args.chunk_size, args.chunk_overlap),
-                         progress=not args.quiet, lock_wait_s=max(0.0, args.wait))
-    embedder = None
-    if args.ray:
-        if (args.ray_actors is not None and args.ray_actors < 1) or args.ray_gpus_per_actor < 0:
-            raise ValueError("--ray-actors must be at least 1 and --ray-gpus-per-actor at least 0.")
-        embedder = RayEmbedder(resolve_model(args.model), RaySettings(args.ray, args.ray_actors,
-                                                                       args.ray_gpus_per_actor))
-    report = build_index(config, embedder=embedder)  # type: ignore[arg-type]
+def _fields(args: argparse.Namespace) -> Fields:
+    """--fields, then the names the index was built with (so exports added before still read)."""
+    given = Fields.parse(args.fields)
+    try:
+        recorded = Manifest.load(args.index_dir).fields
+    except (IndexNotReady, IndexDamaged):
+        recorded = {}
+    known = set(Fields.__dataclass_fields__)
+    return given.merged(Fields(**{k: str(v) for k, v in recorded.items() if k in known}))
+
+
+def _config(args: argparse.Namespace) -> BuildConfig:
+    return BuildConfig(args.seeds, args.index_dir, progress=not args.quiet, fields=_fields(args))
+
+
+def _print_report(report: BuildReport, index_dir: Path) -> None:
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
     for skipped in report.skipped:
@@ -68,7 +89,30 @@ def _build(args: argparse.Namespace) -> int:
     for label in ("added", "changed", "removed"):
         for doc_id in getattr(report, label):
             print(f"{label}: {doc_id}")
-    print(f"index {args.index_dir}: {report.summary()}")
+    print(f"index {index_dir}: {report.summary()}")
+
+
+def _add(args: argparse.Namespace) -> int:
+    _print_report(add_articles(_config(args), args.files), args.index_dir)
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    _print_report(remove_articles(_config(args), args.ids), args.index_dir)
+    print(f"the removed files are in {args.seeds / '.removed'}; move one back and build to restore it")
+    return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    config = BuildConfig(args.seeds, args.index_dir, args.model, ChunkConfig(args.chunk_size, args.chunk_overlap),
+                         progress=not args.quiet, lock_wait_s=max(0.0, args.wait), fields=_fields(args))
+    embedder = None
+    if args.ray:
+        if (args.ray_actors is not None and args.ray_actors < 1) or args.ray_gpus_per_actor < 0:
+            raise ValueError("--ray-actors must be at least 1 and --ray-gpus-per-actor at least 0.")
+        embedder = RayEmbedder(resolve_model(args.model), RaySettings(args.ray, args.ray_actors,
+                                                                       args.ray_gpus_per_actor))
+    _print_report(build_index(config, embedder=embedder), args.index_dir)  # type: ignore[arg-type]
     return 0
 
 
@@ -84,7 +128,8 @@ def _info(args: argparse.Namespace) -> int:
     print(f"chunks {manifest.counts['chunks']} of size {manifest.chunking['size']}, "
           f"overlap {manifest.chunking['overlap']}; articles from {manifest.seeds_dir}")
     for doc_id, doc in manifest.documents.items():
-        print(f"  {doc_id}  {doc['lang']}  {doc['date'] or '-':10}  {doc['chunks']:3} chunks  {doc['title']}")
+        url = f"  <{doc['url']}>" if doc.get("url") else ""
+        print(f"  {doc_id}  {doc['lang']}  {doc['date'] or '-':10}  {doc['chunks']:3} chunks  {doc['title']}{url}")
     for doc_id, reason in manifest.skipped.items():
         print(f"  skipped {doc_id}: {reason}")
     return 0
@@ -102,7 +147,7 @@ def _verify(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"build": _build, "info": _info, "verify": _verify}
+_COMMANDS = {"build": _build, "add": _add, "remove": _remove, "info": _info, "verify": _verify}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,20 +1,25 @@
-"""Read a folder of `.txt` articles into `Document`s whose every span indexes the raw text."""
+"""Read a folder of articles (`.txt`, saved `.html` pages, `.jsonl`/`.csv` exports) into
+`Document`s whose every span indexes the text the index keeps: a `.txt` file's own text, or the
+text extracted from a page or an export row (`index.formats`)."""
 
 from __future__ import annotations
 
 import codecs
 import hashlib
+import json
 import logging
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from index.cleaning import Exclusion, find_exclusions, parse_metadata_date, split_lines
+from index.formats import Extracted, Fields, extract_html, extract_rows
 from index.lang import detect_language
-from index.sources import MAX_ARTICLE_BYTES, ArticleError, Skipped, list_articles, read_article
+from index.sources import (MAX_ARTICLE_BYTES, MAX_EXPORT_BYTES, ArticleError, Skipped, kind_of, list_articles,
+                           read_article)
 
 __all__ = ["Span", "Document", "Skipped", "Corpus", "ArticleError", "MAX_ARTICLE_BYTES", "read_document",
-           "read_corpus"]
+           "read_documents", "read_corpus", "Fields", "content_key"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +49,13 @@ class Document:
     body: tuple[Span, ...]
     excluded: tuple[Exclusion, ...] = ()
     title_span: Span | None = None
+    url: str | None = None       # the page's canonical address, when the source says it
+    author: str | None = None
+    source: str | None = None    # the export file a row came from (None: the file is `doc_id`)
+
+    @property
+    def source_file(self) -> str:
+        return self.source or self.doc_id
 
     def span_text(self, span: Span) -> str:
         return self.text[span.start : span.end]
@@ -53,6 +65,7 @@ class Document:
 class Corpus:
     documents: tuple[Document, ...]
     skipped: tuple[Skipped, ...] = field(default=())
+    exports: dict[str, str] = field(default_factory=dict)  # sha256 of each export file's bytes, by name
 
 
 def _looks_utf16(data: bytes) -> bool:
@@ -130,7 +143,7 @@ def _title(text: str, body: tuple[Span, ...]) -> tuple[str, Span | None]:
 
 
 def read_document(path: Path) -> Document:
-    """Read and clean one article; raises `ArticleError` naming the file when it cannot."""
+    """Read and clean one `.txt` article; raises `ArticleError` naming the file when it cannot."""
     data = read_article(path, MAX_ARTICLE_BYTES)
     text = _decode(path, data)
     excluded = find_exclusions(text)
@@ -154,33 +167,78 @@ def read_document(path: Path) -> Document:
     )
 
 
-def read_corpus(folder: Path) -> Corpus:
-    """Every `.txt` file in `folder` (any case), sorted by name. Other entries, bad files and
-    duplicates are skipped with a reason; a folder with no usable article raises `ArticleError`."""
+def _extracted_document(doc_id: str, item: Extracted, sha256: str, source: str | None) -> Document:
+    """A page's or an export row's extracted text, cleaned like a `.txt` article's (inline
+    "read also" links, teasers and menus the extraction kept are left out by offsets)."""
+    excluded = find_exclusions(item.text)
+    body = _body_spans(item.text, excluded)
+    if not body:
+        raise ArticleError(f"{doc_id} has no article text left once navigation and teasers are removed.")
+    title, title_span = (item.title, None) if item.title else _title(item.text, body)
+    body_text = " ".join(item.text[s.start : s.end] for s in body)
+    return Document(doc_id=doc_id, title=title, date=item.date, lang=item.lang or detect_language(body_text),
+                    sha256=sha256, text=item.text, body=body, excluded=tuple(excluded), title_span=title_span, url=item.url,
+                    author=item.author, source=source)
+
+
+def read_documents(path: Path, mapping: Fields = Fields()) -> tuple[list[Document], list[Skipped], str]:
+    """The articles of one file of any supported kind, the export rows left out, and the
+    sha256 of the file's bytes."""
+    kind = kind_of(path.name)
+    if kind == "text":
+        doc = read_document(path)
+        return [doc], [], doc.sha256
+    data = read_article(path, MAX_ARTICLE_BYTES * 5 if kind == "html" else MAX_EXPORT_BYTES)
+    text, sha256 = _decode(path, data), hashlib.sha256(data).hexdigest()
+    if kind == "html":
+        return [_extracted_document(path.name, extract_html(path.name, text), sha256, None)], [], sha256
+    items, left = extract_rows(path.name, str(kind), text, mapping)
+    docs = [_extracted_document(f"{path.name}#{item.key}", item, _row_hash(item), path.name) for item in items]
+    return docs, [Skipped(f"{path.name}#{key}", reason) for key, reason in left], sha256
+
+
+def _row_hash(item: Extracted) -> str:
+    return hashlib.sha256(json.dumps(asdict(item), ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def content_key(doc: Document) -> str:
+    """What two copies of one article share, line endings and spacing aside."""
+    words = " ".join(doc.span_text(s) for s in doc.body).split()
+    return hashlib.sha256(" ".join(words).encode()).hexdigest()
+
+
+def read_corpus(folder: Path, mapping: Fields = Fields()) -> Corpus:
+    """Every article file in `folder` (`.txt`, `.html`, `.htm`, `.jsonl`, `.csv`, any case), sorted
+    by name. Other entries, bad files and rows, and duplicates are skipped with a reason; a folder
+    with no usable article raises `ArticleError`."""
     if not folder.is_dir():
-        raise ArticleError(f"Articles folder {folder} does not exist; pass --seeds with a folder of .txt files.")
+        raise ArticleError(f"Articles folder {folder} does not exist; pass --seeds with a folder of articles.")
     listing = list_articles(folder)
     docs: list[Document] = []
     skipped: list[Skipped] = list(listing.skipped)
     seen: dict[str, str] = {}
+    exports: dict[str, str] = {}
     for path in listing.files:
         try:
-            doc = read_document(path)
+            found, left, sha256 = read_documents(path, mapping)
         except ArticleError as err:
             skipped.append(Skipped(path.name, str(err)))
             continue
-        words = " ".join(doc.span_text(s) for s in doc.body).split()  # line endings and spacing aside
-        key = hashlib.sha256(" ".join(words).encode()).hexdigest()
-        if key in seen:
-            reason = f"{path.name} duplicates {seen[key]}; it was left out (remove one of the two)."
-            skipped.append(Skipped(path.name, reason))
-            continue
-        seen[key] = path.name
-        docs.append(doc)
+        skipped.extend(left)
+        if kind_of(path.name) in ("jsonl", "csv"):
+            exports[path.name] = sha256
+        for doc in found:
+            key = content_key(doc)
+            if key in seen:
+                reason = f"{doc.doc_id} duplicates {seen[key]}; it was left out (remove one of the two)."
+                skipped.append(Skipped(doc.doc_id, reason))
+                continue
+            seen[key] = doc.doc_id
+            docs.append(doc)
     skipped.sort(key=lambda s: s.doc_id)
     for entry in skipped:
         log.warning("skipped %s", entry.reason)
     if not docs:
-        detail = "; ".join(s.reason.rstrip(".") for s in skipped) or "it holds no .txt files"
+        detail = "; ".join(s.reason.rstrip(".") for s in skipped) or "it holds no article files"
         raise ArticleError(f"No article to index in {folder}: {detail}")
-    return Corpus(tuple(docs), tuple(skipped))
+    return Corpus(tuple(docs), tuple(skipped), exports)

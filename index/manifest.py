@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from index.sources import ArticleError, list_articles, read_article
+from index.sources import ArticleError, kind_of, list_articles, read_article
 
 __all__ = ["FORMAT_VERSION", "Manifest", "IndexNotReady", "IndexMissing", "IndexDamaged", "StaleIndex",
            "build_command", "library_versions", "seed_hashes"]
@@ -88,7 +88,7 @@ def library_versions() -> dict[str, str]:
 
 def seed_hashes(folder: Path) -> dict[str, str]:
     """sha256 of each article file's bytes, by file name, over the entries a build lists:
-    `SKIPPED` for those it leaves out unread (not a .txt file, a folder, a FIFO, a link outside
+    `SKIPPED` for those it leaves out unread (not an article file, a folder, a FIFO, a link outside
     the folder...) and `UNREADABLE` for files that cannot be read now."""
     listing = list_articles(folder)
     found = {s.doc_id: SKIPPED for s in listing.skipped}
@@ -98,6 +98,12 @@ def seed_hashes(folder: Path) -> dict[str, str]:
         except ArticleError:
             found[path.name] = UNREADABLE
     return found
+
+
+def _file_of(doc_id: str) -> str:
+    """The file an article id names: an export row's id is "FILE#KEY"."""
+    name = doc_id.split("#", 1)[0]
+    return name if kind_of(name) in ("jsonl", "csv") else doc_id
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,7 @@ class Manifest:
     # which code embedded the vectors: {"path": "openvino"|"sentence-transformers", "runtime", "precision"};
     # empty for indexes built before the compiled path existed (sentence-transformers)
     embedding: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, str] = field(default_factory=dict)  # index.formats.Fields the exports were read with
     format_version: int = FORMAT_VERSION
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     libraries: dict[str, str] = field(default_factory=library_versions)
@@ -158,8 +165,14 @@ class Manifest:
         default = "fp32" if self.embedding_path == "sentence-transformers" else "fp16"
         return str(self.embedding.get("weights", default))
 
-    def sha256_by_doc(self) -> dict[str, str]:
-        return {doc_id: str(info["sha256"]) for doc_id, info in self.documents.items()}
+    def source_hashes(self) -> dict[str, str]:
+        """sha256 of each article file's bytes as indexed, by file name (`seed_hashes` on disk):
+        an export's rows are articles of their own, all from one file."""
+        found = {_file_of(doc_id): SKIPPED for doc_id in self.skipped}
+        for doc_id, info in self.documents.items():
+            source = info.get("source")
+            found[str(source or doc_id)] = str(info["source_sha256"] if source else info["sha256"])
+        return found
 
     def check_model(self, model_id: str, fingerprint: str, dimension: int, index_dir: Path | None = None) -> None:
         if (model_id, fingerprint, dimension) != (self.model_id, self.model_fingerprint, self.dimension):
@@ -178,7 +191,7 @@ class Manifest:
         except ArticleError as err:
             log.warning("cannot check whether the articles changed: %s", err)
             return
-        then = {**self.sha256_by_doc(), **{d: SKIPPED for d in self.skipped}}
+        then = self.source_hashes()
         changed = sorted(d for d in now.keys() & then.keys() if then[d] not in (now[d], SKIPPED))
         added, removed = sorted(now.keys() - then.keys()), sorted(then.keys() - now.keys())
         if changed or added or removed:

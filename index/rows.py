@@ -57,6 +57,7 @@ def _document_from(text: str) -> Document:
         body=tuple(Span(**s) for s in row["body"]),
         excluded=tuple(Exclusion(**e) for e in row["excluded"]),
         title_span=Span(**row["title_span"]) if row["title_span"] else None,
+        url=row.get("url"), author=row.get("author"), source=row.get("source"),
     )
 
 

@@ -14,13 +14,16 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ARTICLE_SUFFIX", "MAX_ARTICLE_BYTES", "ArticleError", "Skipped", "Listing", "list_articles",
+__all__ = ["ARTICLE_KINDS", "MAX_ARTICLE_BYTES", "MAX_EXPORT_BYTES", "kind_of", "ArticleError", "Skipped", "Listing", "list_articles",
            "read_article"]
 
 log = logging.getLogger(__name__)
 
-ARTICLE_SUFFIX = ".txt"  # compared case-insensitively: "NOTES.TXT" is an article too
-MAX_ARTICLE_BYTES = 2_000_000
+# by extension, compared case-insensitively: "NOTES.TXT" is an article too
+ARTICLE_KINDS = {".txt": "text", ".html": "html", ".htm": "html", ".jsonl": "jsonl", ".csv": "csv"}
+_NAMES = ", ".join(ARTICLE_KINDS)
+MAX_ARTICLE_BYTES = 2_000_000    # one article (a saved page may be five times this)
+MAX_EXPORT_BYTES = 200_000_000   # an export of many
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
           (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
 
@@ -43,12 +46,18 @@ class Listing:
     skipped: tuple[Skipped, ...]
 
 
+def kind_of(name: str) -> str | None:
+    """"text", "html", "jsonl" or "csv" from the file name's extension (any case), else None."""
+    dot = name.rfind(".")
+    return ARTICLE_KINDS.get(name[dot:].lower()) if dot >= 0 else None
+
+
 def _kind(mode: int) -> str:
     return next((name for test, name in _KINDS if test(mode)), "not a regular file")
 
 
 def _not_regular(name: str, mode: int) -> str:
-    return f"{name} is {_kind(mode)}, not a regular file; only plain .txt files can be indexed."
+    return f"{name} is {_kind(mode)}, not a regular file; only plain files can be indexed."
 
 
 def _refusal(folder: Path, path: Path) -> str | None:
@@ -69,7 +78,7 @@ def _refusal(folder: Path, path: Path) -> str | None:
 
 
 def list_articles(folder: Path) -> Listing:
-    """The `.txt` files of `folder` (any case), sorted by name, and every other entry with the
+    """The article files of `folder` (by extension, any case), sorted by name, and every other entry with the
     reason it is not read. Hidden entries (".name") and subfolders not named like articles are
     passed over silently."""
     files: list[Path] = []
@@ -83,10 +92,10 @@ def list_articles(folder: Path) -> Listing:
         name = path.name
         if name.startswith("."):
             continue
-        if not name.lower().endswith(ARTICLE_SUFFIX):
+        if kind_of(name) is None:
             if not path.is_dir():
-                skipped.append(Skipped(name, f"{name} is not a .txt file; rename it to end in .txt if it is "
-                                             "an article."))
+                skipped.append(Skipped(name, f"{name} is not an article file ({_NAMES}); rename it to end in "
+                                             ".txt if it is an article in plain text."))
             continue
         reason = _refusal(folder, path)
         if reason is None:

@@ -30,7 +30,7 @@ def _citation(n: int, s: Scored, data: IndexData, question: Question, combinatio
     answer = (sentence.start + short[0], sentence.start + short[1]) if short else (None, None)
     return Citation(n=n, doc_id=doc.doc_id, title=doc.title, date=doc.date, start=sentence.start,
                     end=sentence.end, quote=sentence.text, score=round(s.score, 4),
-                    answer_start=answer[0], answer_end=answer[1])
+                    answer_start=answer[0], answer_end=answer[1], url=doc.url)
 
 
 def _related(hits: list[Hit], data: IndexData) -> tuple[Citation, ...]:
@@ -38,7 +38,8 @@ def _related(hits: list[Hit], data: IndexData) -> tuple[Citation, ...]:
     for hit in hits[:_RELATED]:
         doc = data.documents[hit.doc_id]
         related.append(Citation(n=len(related) + 1, doc_id=hit.doc_id, title=doc.title, date=doc.date,
-                                start=hit.start, end=hit.end, quote=hit.text, score=round(hit.score, 4)))
+                                start=hit.start, end=hit.end, quote=hit.text, score=round(hit.score, 4),
+                                url=doc.url))
     return tuple(related)
 
 

@@ -242,7 +242,8 @@ class Generator:
                      and c.end <= span.end and c.answer_start is not None), None)
         return Citation(n=n, doc_id=span.doc_id, title=doc.title, date=doc.date, start=span.start, end=span.end,
                         quote=span.text, score=span.verdict.cosine,
-                        answer_start=same.answer_start if same else None, answer_end=same.answer_end if same else None)
+                        answer_start=same.answer_start if same else None, answer_end=same.answer_end if same else None,
+                        url=doc.url)
 
 
 def _unsupported_notice(lang: str, count: int, total: int) -> str:

@@ -70,6 +70,7 @@ class Citation:
     score: float
     answer_start: int | None = None
     answer_end: int | None = None
+    url: str | None = None     # the article's address, when its source gave one
 
     @property
     def short_answer(self) -> str | None:

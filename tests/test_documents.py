@@ -76,7 +76,7 @@ def test_long_first_sentence_gives_a_shortened_title_without_span() -> None:
 def test_empty_folder_is_an_error_naming_it(tmp_path: Path) -> None:
     folder = tmp_path / "empty"
     folder.mkdir()
-    with pytest.raises(ArticleError, match=r"No article to index in .*empty: it holds no \.txt files"):
+    with pytest.raises(ArticleError, match=r"No article to index in .*empty: it holds no article files"):
         read_corpus(folder)
 
 
@@ -151,5 +151,5 @@ def test_folder_of_only_bad_files_raises_naming_each(tmp_path: Path) -> None:
     assert message.startswith(f"No article to index in {tmp_path}")
     for name in ("empty.txt", "latin1.txt", "image.txt"):
         assert name in message
-    assert "notes.md is not a .txt file" in message
+    assert "notes.md is not an article file" in message
     assert "\n" not in message and ".;" not in message

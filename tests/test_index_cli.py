@@ -80,7 +80,7 @@ def test_build_of_an_empty_folder_is_a_one_line_error(tmp_path: Path) -> None:
     empty.mkdir()
     result = run("build", "--seeds", str(empty), "--index-dir", str(tmp_path / "index"), "--quiet")
     line = assert_one_line_error(result)
-    assert line == f"error: No article to index in {empty}: it holds no .txt files"
+    assert line == f"error: No article to index in {empty}: it holds no article files"
     assert result.stdout == ""
     assert not (tmp_path / "index").exists()
 

@@ -102,7 +102,7 @@ def test_1_a_skipped_entry_never_reaches_the_query_path(fault: str, index_copy: 
         reason = "zz.txt is a link to /nonexistent/x.txt, which does not exist; remove the link or restore the file."
     elif fault == "folder":  # mkdir D/dir.txt
         entry.mkdir()
-        reason = "zz.txt is a folder, not a regular file; only plain .txt files can be indexed."
+        reason = "zz.txt is a folder, not a regular file; only plain files can be indexed."
     else:  # chmod 000 D/zz.txt
         entry.write_text(ENGLISH, encoding="utf-8")
         entry.chmod(0)
@@ -161,7 +161,7 @@ def test_8_other_extensions_are_named_and_upper_case_txt_is_read(tmp_path: Path)
     corpus = read_corpus(tmp_path)
     assert [d.doc_id for d in corpus.documents] == ["LOUD.TXT"]
     assert [(s.doc_id, s.reason) for s in corpus.skipped] == [
-        ("notes.md", "notes.md is not a .txt file; rename it to end in .txt if it is an article.")]
+        ("notes.md", "notes.md is not an article file (.txt, .html, .htm, .jsonl, .csv); rename it to end in .txt if it is an article in plain text.")]
 
 
 def test_8_a_link_to_a_file_outside_the_folder_is_not_followed(tmp_path: Path) -> None:

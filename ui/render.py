@@ -30,6 +30,7 @@ class ArticleView:
     title: str
     date: str | None
     text: str
+    url: str | None = None
 
 
 def _esc(text: str) -> str:
@@ -66,10 +67,18 @@ def score_bar(score: float, top: float, lang: str, detail: str = "") -> str:
             f"<span class=\"qa-score-num\">{_esc(label)}{_esc(detail)}</span></div>")
 
 
-def _meta(title: str, date: str | None, doc_id: str, start: int, end: int, lang: str) -> str:
+def _link(url: str | None, lang: str) -> str:
+    """A link to the article's own page; web addresses only (never `javascript:`)."""
+    if not url or not url.lower().startswith(("https://", "http://")):
+        return ""
+    return (f"<a class=\"qa-source\" href=\"{_esc(url)}\" target=\"_blank\" rel=\"noopener noreferrer\">"
+            f"{_esc(t(lang, 'source_link'))}</a> · ")
+
+
+def _meta(title: str, date: str | None, doc_id: str, start: int, end: int, lang: str, url: str | None = None) -> str:
     when = _esc(date) if date else f"<em>{t(lang, 'no_date')}</em>"
     return (f"<div class=\"qa-head-text\"><div class=\"qa-title\">{_esc(title)}</div>"
-            f"<div class=\"qa-meta\">{when} · <code>{_esc(doc_id)}</code> · "
+            f"<div class=\"qa-meta\">{when} · <code>{_esc(doc_id)}</code> · {_link(url, lang)}"
             f"<span class=\"qa-offsets\" data-start=\"{start}\" data-end=\"{end}\">"
             f"{_esc(t(lang, 'chars'))} {start}–{end}</span></div></div>")
 
@@ -96,7 +105,7 @@ def _citation_card(c: Citation, article: ArticleView | None, lang: str, prefix: 
         None if c.answer_start is None else c.answer_start - c.start,
         None if c.answer_end is None else c.answer_end - c.start))
     return (f"<li class=\"qa-card\" id=\"{card_id}\"><div class=\"qa-card-head\">"
-            f"<span class=\"qa-n\">[{c.n}]</span>{_meta(c.title, c.date, c.doc_id, c.start, c.end, lang)}"
+            f"<span class=\"qa-n\">[{c.n}]</span>{_meta(c.title, c.date, c.doc_id, c.start, c.end, lang, c.url)}"
             f"</div>{score_bar(c.score, top, lang)}<blockquote class=\"qa-quote\">{quote}</blockquote>"
             f"{_article(article, c.start, c.end, f'{card_id}-span', t(lang, summary_key), emphasis, c.quote)}"
             "</li>")
@@ -210,7 +219,8 @@ def _hit_card(hit: Hit, article: ArticleView | None, lang: str, top: float) -> s
     context = _article(article, hit.start, hit.end, f"{card_id}-span", t(lang, "open_passage"), (None, None),
                        hit.text)
     return (f"<li class=\"qa-card\" id=\"{card_id}\"><div class=\"qa-card-head\">"
-            f"<span class=\"qa-n\">{hit.rank}.</span>{_meta(title, date, hit.doc_id, hit.start, hit.end, lang)}"
+            f"<span class=\"qa-n\">{hit.rank}.</span>"
+            f"{_meta(title, date, hit.doc_id, hit.start, hit.end, lang, article.url if article else None)}"
             f"</div>{score_bar(hit.score, top, lang, ''.join(parts))}"
             f"<div class=\"qa-passage\">{_esc(hit.text)}</div>"
             f"{context}</li>")

@@ -17,7 +17,7 @@ __all__ = ["Snapshot", "PageSource", "article_views"]
 
 
 def article_views(pipeline: Pipeline) -> dict[str, ArticleView]:
-    return {doc_id: ArticleView(doc_id, doc.title, doc.date, doc.text)
+    return {doc_id: ArticleView(doc_id, doc.title, doc.date, doc.text, doc.url)
             for doc_id, doc in pipeline.documents.items()}
 
 
