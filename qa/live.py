@@ -68,6 +68,11 @@ class LivePipeline:
     def _seeds_dir(self) -> Path:
         return Path(self._pipeline.data.manifest.seeds_dir)
 
+    def check_now(self) -> None:
+        """Look at the index folder at the next `current()`, whenever the last look was."""
+        with self._lock:
+            self._checked = -float("inf")
+
     def current(self) -> Served:
         with self._lock:
             if time.monotonic() - self._checked >= self._every:

@@ -77,14 +77,16 @@ def _wait_until_served(url: str, process: subprocess.Popen[bytes], log_path: Pat
     raise RuntimeError(f"`python -m ui` did not serve {url} within {START_TIMEOUT_S} s")
 
 
-def _launch() -> Server:
+def launch(*args: str, log_name: str = "ui-server.log") -> Server:
+    """`python -m ui ARGS` on a free 127.0.0.1 port, once it serves its page."""
+    ARTIFACTS.mkdir(exist_ok=True)
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    log_path = ARTIFACTS / "ui-server.log"
+    log_path = ARTIFACTS / log_name
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
     started = time.monotonic()
     with log_path.open("wb") as sink:
-        process = subprocess.Popen([sys.executable, "-m", "ui", "--host", "127.0.0.1", "--port", str(port)],
+        process = subprocess.Popen([sys.executable, "-m", "ui", "--host", "127.0.0.1", "--port", str(port), *args],
                                    cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
     _wait_until_served(url, process, log_path)
     return Server(url, process, log_path, time.monotonic() - started)
@@ -95,14 +97,13 @@ def start_server() -> Server:
     """The one server of this test session (started on first use). An index the server refuses
     (stale after a change to the seeds or the index format) is rebuilt once, as its message says."""
     ensure_index()
-    ARTIFACTS.mkdir(exist_ok=True)
     try:
-        return _launch()
+        return launch()
     except ServerExited as err:
         if "python -m index build" not in err.output:
             raise
     ensure_index(rebuild=True)
-    return _launch()
+    return launch()
 
 
 def stop_server_process(process: subprocess.Popen[bytes]) -> None:

@@ -26,6 +26,7 @@ from ui.render import (
     render_placeholder,
     render_stopped,
 )
+from ui.library import MAX_UPLOAD_MB, Library, library_panel
 from ui.source import PageSource, article_views
 
 __all__ = ["build_app", "launch_options", "article_views", "ask", "ask_current", "generate", "generate_current",
@@ -37,8 +38,8 @@ CONCURRENCY = 2
 MAX_K = 20
 DRAFT_EVERY_S = 0.08  # at most ~12 draft updates a second while the model writes
 QUEUE_SIZE = 200
-# The page takes no file, but Gradio's upload route is open to anyone who can reach the page:
-# bound each upload, and delete what was uploaded after an hour.
+# Without --allow-upload the page takes no file, but Gradio's upload route is open to anyone who
+# can reach the page: bound each upload, and delete what was uploaded after an hour.
 MAX_UPLOAD_BYTES = 100_000
 UPLOADS_KEPT_S = (3600, 3600)
 CSS_PATH = Path(__file__).resolve().parent / "static" / "ui.css"
@@ -176,10 +177,11 @@ def _language_radio(lang: str) -> gr.Radio:
                     label=t(lang, "interface"), elem_id="qa-lang", container=False)
 
 
-def build_app(source: PageSource | Pipeline, lang: str = DEFAULT_LANG, generator: Generator | None = None) -> gr.Blocks:
+def build_app(source: PageSource | Pipeline, lang: str = DEFAULT_LANG, generator: Generator | None = None,
+              library: Library | None = None) -> gr.Blocks:
     """The page: question, examples, options, an answer tab and a passages tab. With a generator
     (in `source`, or `generator` beside a plain pipeline), the options offer a generated answer
-    (streamed, with a stop button)."""
+    (streamed, with a stop button); with a `library`, a panel adds and removes articles."""
     lang = ui_lang(lang)
     source = source if isinstance(source, PageSource) else PageSource.fixed(source, generator)
     articles = source.snapshot().articles
@@ -203,6 +205,8 @@ def build_app(source: PageSource | Pipeline, lang: str = DEFAULT_LANG, generator
             generate_box = gr.Checkbox(value=False, label=t(lang, "generate"), interactive=can_generate,
                                        info=t(lang, "generate_info" if can_generate else "generate_unavailable"),
                                        elem_id="qa-generate")
+        if library is not None:
+            library_panel(library, source, lang, language, doc_ids)
         with gr.Tabs():
             with gr.Tab(t(lang, "tab_answer"), id="answer") as answer_tab:
                 answer_html = gr.HTML(render_placeholder(t(lang, "empty_answer")), elem_id="qa-answer",
@@ -233,10 +237,12 @@ def build_app(source: PageSource | Pipeline, lang: str = DEFAULT_LANG, generator
     return demo
 
 
-def launch_options() -> dict[str, Any]:
-    """Keyword arguments for `Blocks.launch`: local-only, system fonts, no analytics or share link."""
+def launch_options(allow_upload: bool = False) -> dict[str, Any]:
+    """Keyword arguments for `Blocks.launch`: local-only, system fonts, no analytics or share link;
+    uploads bounded by the article panel's limit when it is on, else by a small one."""
     theme = gr.themes.Default(font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],
                               font_mono=["ui-monospace", "monospace"])
     return {"theme": theme, "css_paths": [CSS_PATH], "share": False, "footer_links": ["api"],
             "ssr_mode": False, "pwa": False, "mcp_server": False, "enable_monitoring": False,
-            "show_error": False, "quiet": True, "max_file_size": MAX_UPLOAD_BYTES}
+            "show_error": False, "quiet": True,
+            "max_file_size": MAX_UPLOAD_MB * 1_000_000 if allow_upload else MAX_UPLOAD_BYTES}

@@ -29,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--index-dir", type=Path, default=None, help="index folder (default: var/index)")
     parser.add_argument("--lang", choices=["fr", "en"], default="en", help="initial interface language")
     parser.add_argument("--verbose", action="store_true", help="log each answer")
+    parser.add_argument("--allow-upload", action="store_true",
+                        help="show a panel that adds article files to the index and removes them; anyone who can "
+                             "open the page can then change the index (off by default)")
     llm = parser.add_argument_group("generated answers (optional; off unless one of these is given)")
     llm.add_argument("--gguf", type=Path, help="a local GGUF model file, or a model name of `python -m qa.models list` "
                      "(`default`: the one make generate-setup fetches)")
@@ -72,18 +75,25 @@ def _interrupt(signum: int, frame: object) -> None:
 def _serve(pipeline: Pipeline, backend: ChatBackend | None, args: argparse.Namespace, started: float) -> int:
     from qa import DEFAULT_INDEX_DIR
     from ui.app import build_app, launch_options
+    from ui.library import Library
     from ui.source import PageSource
 
     # Follows the index folder: a build swapped in is served from the next question on.
-    source = PageSource.follow(pipeline, args.index_dir or DEFAULT_INDEX_DIR, backend)
-    demo = build_app(source, lang=args.lang)
+    index_dir = args.index_dir or DEFAULT_INDEX_DIR
+    source = PageSource.follow(pipeline, index_dir, backend)
+    library = Library.of(source, index_dir) if args.allow_upload else None
+    demo = build_app(source, lang=args.lang, library=library)
     try:
-        demo.launch(server_name=args.host, server_port=args.port, prevent_thread_lock=True, **launch_options())
+        demo.launch(server_name=args.host, server_port=args.port, prevent_thread_lock=True,
+                    **launch_options(allow_upload=library is not None))
     except OSError as err:
         print(f"error: cannot serve on {args.host}:{args.port}: {err}", file=sys.stderr)
         return 2
     print(f"Serving on http://{args.host}:{args.port} (ready in {time.perf_counter() - started:.1f} s); "
           "Ctrl+C stops.", flush=True)
+    if library is not None:
+        print(f"Uploads are on: anyone who can open http://{args.host}:{args.port} can add articles to "
+              f"{library.config.seeds_dir} and remove them, and so change the index.", flush=True)
     signal.signal(signal.SIGTERM, _interrupt)  # stop as cleanly as on Ctrl+C
     try:
         demo.block_thread()

@@ -31,6 +31,8 @@ class ArticleView:
     date: str | None
     text: str
     url: str | None = None
+    lang: str = ""
+    source: str = ""      # the file it was read from
 
 
 def _esc(text: str) -> str:

@@ -17,7 +17,7 @@ __all__ = ["Snapshot", "PageSource", "article_views"]
 
 
 def article_views(pipeline: Pipeline) -> dict[str, ArticleView]:
-    return {doc_id: ArticleView(doc_id, doc.title, doc.date, doc.text, doc.url)
+    return {doc_id: ArticleView(doc_id, doc.title, doc.date, doc.text, doc.url, doc.lang, doc.source_file)
             for doc_id, doc in pipeline.documents.items()}
 
 
@@ -51,6 +51,12 @@ class PageSource:
     @property
     def can_generate(self) -> bool:
         return self._snapshot.generator is not None
+
+    def refresh(self) -> Snapshot:
+        """The current view, the index folder checked now (after an update made from this page)."""
+        if self._live is not None:
+            self._live.check_now()
+        return self.snapshot()
 
     def snapshot(self) -> Snapshot:
         """The current view; article views and generator are rebuilt only when the index changed."""
