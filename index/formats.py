@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 _ISO_DATE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})")
 _LANG = re.compile(r"^[a-z]{2}\b")
 _BLANKS = re.compile(r"\n{3,}")
+_MARKUP = re.compile(r"<(?:html|body|head|p|div|article)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,9 @@ def extract_html(name: str, html: str) -> Extracted:
     """The main text and metadata of a saved news page."""
     import trafilatura  # imported here: only builds that read web pages need it
 
+    if not _MARKUP.search(html[:100_000]):
+        raise ArticleError(f"{name} does not look like a web page (no HTML tags); rename it to .txt if it is "
+                           "plain text.")
     found = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=True,
                                         favor_precision=True, deduplicate=False)
     text = _tidy(getattr(found, "text", None) or "") if found is not None else ""

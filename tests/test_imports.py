@@ -78,6 +78,12 @@ def test_bad_rows_are_left_out_with_their_reason(tmp_path: Path) -> None:
         read_documents(tmp_path / "cms.jsonl")
 
 
+def test_a_page_that_is_not_html_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "notes.html").write_text("Just a line of plain text, saved with the wrong name.", encoding="utf-8")
+    with pytest.raises(ArticleError, match=r"notes.html does not look like a web page \(no HTML tags\); rename it"):
+        read_documents(tmp_path / "notes.html")
+
+
 def test_fields_option_is_checked() -> None:
     assert Fields.parse("text=body, date=published_at").date == "published_at"
     with pytest.raises(ValueError, match=r"--fields 'txt=body' is not understood at 'txt=body'"):
