@@ -76,27 +76,3 @@ def _upload(page: Any, path: Path) -> None:
         const text = document.querySelector('#qa-library-status').textContent;
         return /Added|Nothing was changed/.test(text) && text.includes(%r);
     }""" % path.name, timeout=120_000)
-
-
-def test_the_panel_is_there_only_with_the_flag_and_removes_a_file(tmp_path: Path, embedder) -> None:
-    from index import BuildConfig, build_index
-    from qa import Pipeline
-    from ui.app import build_app
-    from ui.library import Library, remove_chosen
-    from ui.source import PageSource
-
-    seeds, index_dir = tmp_path / "articles", tmp_path / "index"
-    shutil.copytree(SEEDS, seeds)
-    build_index(BuildConfig(seeds, index_dir, progress=False), embedder=embedder)
-    source = PageSource.follow(Pipeline.load(index_dir, embedder=embedder), index_dir)
-    ids = [c.get("props", {}).get("elem_id") for c in build_app(source).config["components"]]
-    assert "qa-upload" not in ids and "qa-question" in ids
-    library = Library.of(source, index_dir)
-    with_panel = build_app(source, library=library).config["components"]
-    assert "qa-upload" in [c.get("props", {}).get("elem_id") for c in with_panel]
-    gone = sorted(p.name for p in SEEDS.glob("*.txt"))[0]
-    *_, (status, _, table, _, _) = remove_chosen(library, source, gone, "fr")
-    assert "1 article(s) retiré(s)" in status and gone not in str(table)
-    assert gone not in source.snapshot().articles and (seeds / ".removed" / gone).is_file()
-    *_, (status, *_) = remove_chosen(library, source, gone, "en")
-    assert "Nothing was changed: No article file" in status
