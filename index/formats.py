@@ -124,8 +124,11 @@ def extract_html(name: str, html: str) -> Extracted:
 
 def _rows(name: str, kind: str, text: str) -> list[dict]:
     if kind == "csv":
+        # spreadsheets in French locales export with ";", some tools with tabs: the header line tells
+        header = text.split("\n", 1)[0]
+        delimiter = max(",;\t", key=lambda d: (header.count(d), d == ","))
         try:
-            return list(csv.DictReader(io.StringIO(text, newline="")))
+            return list(csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter))
         except csv.Error as err:
             raise ArticleError(f"{name} is not a readable CSV file ({err}); export it again as CSV with a header "
                               "row.") from None

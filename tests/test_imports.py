@@ -78,6 +78,13 @@ def test_bad_rows_are_left_out_with_their_reason(tmp_path: Path) -> None:
         read_documents(tmp_path / "cms.jsonl")
 
 
+def test_a_semicolon_export_from_a_french_spreadsheet_is_read(tmp_path: Path) -> None:
+    body = "Le conseil municipal a voté; le budget, de 12 millions d'euros, est adopté.\n\nLes travaux commencent en mai."
+    (tmp_path / "export.csv").write_text(f'id;texte;date\r\n7;"{body}";2026-04-02\r\n', encoding="utf-8-sig")
+    (doc,), _, _ = read_documents(tmp_path / "export.csv", Fields.parse("text=texte"))
+    assert doc.doc_id == "export.csv#7" and doc.text == body and doc.date == "2026-04-02"
+
+
 def test_a_page_that_is_not_html_is_refused(tmp_path: Path) -> None:
     (tmp_path / "notes.html").write_text("Just a line of plain text, saved with the wrong name.", encoding="utf-8")
     with pytest.raises(ArticleError, match=r"notes.html does not look like a web page \(no HTML tags\); rename it"):
