@@ -17,6 +17,7 @@ from eval.report import table, write_report
 from eval.generation import generation_summary, generation_table, mixed_questions, run_mixed
 from eval.runner import (as_dicts, breakdown, corpus_pipeline, default_variants, generative_variant, run_variant,
                          summarize)
+from index.qdrant_target import parse_store
 from qa import DEFAULT_INDEX_DIR, ChatBackend, GenerationConfig, Pipeline, make_backend
 
 __all__ = ["main"]
@@ -36,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--limit", type=int, help="only the first N questions (quick looks)")
     parser.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX_DIR)
     parser.add_argument("--cache-dir", type=Path, default=Path("var/eval-cache"), help="indexes built for --corpus")
+    parser.add_argument("--store", help="where the index is: a folder (default: --index-dir), qdrant+local:DIR or "
+                        "qdrant://HOST:PORT[?collection=NAME&api_key_env=VAR]; with --corpus or --devset, a Qdrant "
+                        "store gets one index per corpus, written from the cached one")
     parser.add_argument("--out", type=Path, default=Path("eval/reports"), help="report folder")
     parser.add_argument("--variants", default="bm25,dense,hybrid", help="comma-separated: bm25,dense,hybrid,no-reader (hybrid without the reader)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -69,8 +73,8 @@ def _generation_notes(summaries: dict[str, dict[str, float]], backend: ChatBacke
 
 def _pipeline(args: argparse.Namespace) -> Pipeline:
     if args.corpus is None:
-        return Pipeline.load(args.index_dir)
-    return corpus_pipeline(args.corpus, args.cache_dir, progress=not args.quiet)
+        return Pipeline.load(args.store or args.index_dir)
+    return corpus_pipeline(args.corpus, args.cache_dir, progress=not args.quiet, store=parse_store(args.store))
 
 
 def _questions(args: argparse.Namespace) -> list[EvalQuestion]:

@@ -16,6 +16,7 @@ from eval.metrics import (Located, abstention_prf, citation_correct, contains_an
                           ndcg_at, percentile, recall_at, token_f1)
 from qa import ChatBackend, GenerationConfig, Generator, Mode, Pipeline, QAConfig
 from index.lang import detect_language
+from index.qdrant_target import QdrantTarget
 from qa.generate import split_claims
 
 __all__ = ["Variant", "QuestionResult", "default_variants", "generative_variant", "run_variant", "summarize",
@@ -66,13 +67,17 @@ class QuestionResult:
     answer_lang: str = ""        # the language a generated answer is written in (French or English)
 
 
-def corpus_pipeline(corpus: Path, cache_dir: Path, progress: bool = True, config: QAConfig | None = None) -> Pipeline:
+def corpus_pipeline(corpus: Path, cache_dir: Path, progress: bool = True, config: QAConfig | None = None,
+                    store: QdrantTarget | None = None) -> Pipeline:
     """A pipeline over any folder of articles, its index cached under `cache_dir` (one folder per
-    corpus path) and rebuilt incrementally only when the folder changed."""
+    corpus path) and rebuilt incrementally only when the folder changed; with a Qdrant `store`,
+    answered from Qdrant (one index per corpus, named after the store's with the key added)."""
     if not corpus.is_dir():
         raise DatasetError(f"Corpus folder {corpus} does not exist; pass a folder of .txt articles.")
     key = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:16]
-    return Pipeline.for_corpus(corpus, cache_dir / key, config, progress=progress)
+    if store is not None:
+        store = replace(store, collection=f"{store.collection}-{key}")
+    return Pipeline.for_corpus(corpus, cache_dir / key, config, progress=progress, store=store)
 
 
 def default_variants(base: QAConfig) -> list[Variant]:

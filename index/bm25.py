@@ -40,10 +40,33 @@ class LexicalIndex:
         retriever.index([t or ["_empty_"] for t in tokens], show_progress=False)
         return cls(retriever, tuple(sorted(set(langs))), len(tokens))
 
+    @property
+    def retriever(self) -> bm25s.BM25:
+        return self._retriever
+
+    def query_terms(self, query: str) -> list[str]:
+        """The query's analysed terms that the index holds (repeats kept: each counts)."""
+        vocab = self._retriever.vocab_dict
+        return [t for t in analyze_query(query, self.langs) if t in vocab]
+
+    def top(self, query: str, k: int, allowed: np.ndarray | None = None) -> dict[int, float]:
+        """The `k` best-scoring chunk rows (among `allowed`), best first, ties by row; only
+        rows that hold a query term."""
+        scores = self.scores(query)
+        if allowed is not None:
+            mask = np.zeros_like(scores, dtype=bool)
+            mask[allowed] = True
+            scores = np.where(mask, scores, 0.0)
+        depth = min(k, len(scores))
+        if depth == 0:
+            return {}
+        top = np.argpartition(-scores, depth - 1)[:depth] if depth < len(scores) else np.arange(len(scores))
+        top = top[np.lexsort((top, -scores[top]))]  # best first, ties by row (as a stable sort)
+        return {int(r): float(scores[r]) for r in top if scores[r] > 0}
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of each chunk (zeros when no query term is in the index)."""
-        vocab = self._retriever.vocab_dict
-        terms = [t for t in analyze_query(query, self.langs) if t in vocab]
+        terms = self.query_terms(query)
         if not terms or self.rows == 0:
             return np.zeros(self.rows, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(terms), dtype=np.float32)

@@ -17,6 +17,8 @@ from index.embedder import DEFAULT_MODEL, resolve_model
 from index.lock import DEFAULT_WAIT_S
 from index.manage import add_articles, remove_articles
 from index.manifest import IndexDamaged, IndexNotReady, Manifest
+from index.qdrant_export import sync_index
+from index.qdrant_target import open_index, parse_store
 from index.ray_embed import RayBuildError, RayEmbedder, RaySettings
 from index.storage import load_index
 
@@ -55,8 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--ray-actors", type=int, metavar="N", help="Ray actors (default: one per CPU, or per GPU)")
     build.add_argument("--ray-gpus-per-actor", type=float, default=0.0, metavar="G",
                        help="GPUs each actor asks for (> 0: actors embed with sentence-transformers on CUDA)")
+    build.add_argument("--store", metavar="STORE",
+                       help="also write the index to Qdrant: qdrant+local:DIR or qdrant://HOST:PORT[?collection=NAME"
+                            "&api_key_env=VAR] (built in --index-dir first, which keeps unchanged articles' vectors)")
     info = sub.add_parser("info", help="describe the index from its manifest")
     info.add_argument("--index-dir", type=Path, default=Path("var/index"))
+    info.add_argument("--store", metavar="STORE", help="an index in Qdrant instead (qdrant+local:DIR or qdrant://...)")
     info.add_argument("--json", action="store_true")
     verify = sub.add_parser("verify", help="check every file of the index against its recorded checksum "
                                            "(exit 1 when one is damaged)")
@@ -112,16 +118,23 @@ def _build(args: argparse.Namespace) -> int:
             raise ValueError("--ray-actors must be at least 1 and --ray-gpus-per-actor at least 0.")
         embedder = RayEmbedder(resolve_model(args.model), RaySettings(args.ray, args.ray_actors,
                                                                        args.ray_gpus_per_actor))
+    target = parse_store(args.store)  # a malformed --store fails before the build
+    if args.store and target is None:
+        raise ValueError(f"--store {args.store} is not a Qdrant address; for a folder, use --index-dir.")
     _print_report(build_index(config, embedder=embedder), args.index_dir)  # type: ignore[arg-type]
+    if target is not None:
+        written = sync_index(args.index_dir, target)
+        print(f"Qdrant at {target.where()}: index {target.collection!r} "
+              f"{'written' if written else 'already up to date'}")
     return 0
 
 
 def _info(args: argparse.Namespace) -> int:
-    manifest = Manifest.load(args.index_dir)
+    manifest = open_index(args.store).manifest if args.store else Manifest.load(args.index_dir)
     if args.json:
         print(json.dumps(manifest.__dict__, ensure_ascii=False, indent=2))
         return 0
-    print(f"index {args.index_dir} (format {manifest.format_version}, built {manifest.created})")
+    print(f"index {args.store or args.index_dir} (format {manifest.format_version}, built {manifest.created})")
     print(f"model {manifest.model_id} ({manifest.dimension} dims, weights {manifest.model_fingerprint[:12]}), "
           f"embedded with {manifest.embedding_path} ({manifest.embedding_weights} weights, "
           f"{manifest.embedding.get('precision', 'fp32')} arithmetic)")

@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--json", action="store_true", help="print JSON")
         cmd.add_argument("--k", type=int, default=5 if name == "ask" else 10, help="number of passages")
         cmd.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX_DIR)
+        cmd.add_argument("--store", help="where the index is: a folder (default: --index-dir), qdrant+local:DIR or qdrant://HOST:PORT[?collection=NAME&api_key_env=VAR]")
         cmd.add_argument("--mode", choices=[m.value for m in Mode], default=Mode.HYBRID.value)
         cmd.add_argument("--doc", action="append", default=[], help="restrict to this article (repeatable)")
         cmd.add_argument("--date-from", help="earliest article date, e.g. 2024 or 2024-03")
@@ -141,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             from qa.question import check_question
             check_question(args.question)  # fail fast, before loading the model
         backend = _backend(args)
-        pipeline = Pipeline.load(args.index_dir)
+        pipeline = Pipeline.load(args.store or args.index_dir)
         unknown = [d for d in args.doc if d not in pipeline.documents]
         if unknown:
             where = "" if args.index_dir == DEFAULT_INDEX_DIR else f" --index-dir {args.index_dir}"

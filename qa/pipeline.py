@@ -12,7 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from index import BuildConfig, Document, Embedder, IndexData, IndexNotReady, build_index, load_index, resolve_model
+from index import BuildConfig, Document, Embedder, IndexData, IndexNotReady, build_index, resolve_model
+from index.qdrant_export import sync_index
+from index.qdrant_store import open_qdrant
+from index.qdrant_target import QdrantTarget, open_index
 from index.lang import detect_language
 from qa.abstain import AbstainConfig
 from qa.answer import assemble
@@ -73,10 +76,11 @@ class Pipeline:
         self._cache: dict[str, np.ndarray] = {}
 
     @classmethod
-    def load(cls, index_dir: Path = DEFAULT_INDEX_DIR, config: QAConfig | None = None,
+    def load(cls, index_dir: Path | str = DEFAULT_INDEX_DIR, config: QAConfig | None = None,
              check_seeds: bool = True, embedder: Embedder | None = None, reader: Reader | None = None) -> Pipeline:
-        """Load the index and its model; raises `IndexNotReady` (or `StaleIndex`) with the fix."""
-        data = load_index(index_dir)
+        """Load the index (a folder, or a `--store` such as qdrant+local:DIR) and its model;
+        raises `IndexNotReady` (or `StaleIndex`) with the fix."""
+        data = open_index(index_dir)
         if check_seeds:
             data.manifest.check_seeds(Path(data.manifest.seeds_dir), index_dir)
         embedder = embedder or Embedder(resolve_model(data.manifest.model_id))
@@ -99,9 +103,14 @@ class Pipeline:
 
     @classmethod
     def for_corpus(cls, seeds_dir: Path, index_dir: Path, config: QAConfig | None = None,
-                   progress: bool = True) -> Pipeline:
-        """A pipeline over any folder of `.txt` articles, with its index kept in `index_dir` and
-        rebuilt (incrementally) only when the folder changed."""
+                   progress: bool = True, store: QdrantTarget | None = None) -> Pipeline:
+        """A pipeline over any folder of articles, with its index kept in `index_dir` and
+        rebuilt (incrementally) only when the folder changed; with a Qdrant `store`, the index
+        is written there too (when it changed) and answers come from Qdrant."""
+        if store is not None:
+            pipeline = cls.for_corpus(seeds_dir, index_dir, config, progress)
+            sync_index(index_dir, store)
+            return cls(open_qdrant(store), pipeline.embedder, pipeline.config, pipeline._reader)
         embedder = Embedder(resolve_model(None))
         try:
             pipeline = cls.load(index_dir, config, embedder=embedder)

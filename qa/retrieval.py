@@ -59,17 +59,7 @@ class Retriever:
         return {int(r): float(s) for r, s in zip(rows, scores)}
 
     def _bm25(self, question: str, allowed: np.ndarray | None) -> dict[int, float]:
-        scores = self._data.lexical.scores(question)
-        if allowed is not None:
-            mask = np.zeros_like(scores, dtype=bool)
-            mask[allowed] = True
-            scores = np.where(mask, scores, 0.0)
-        depth = min(self.config.depth, len(scores))
-        if depth == 0:
-            return {}
-        top = np.argpartition(-scores, depth - 1)[:depth] if depth < len(scores) else np.arange(len(scores))
-        top = top[np.lexsort((top, -scores[top]))]  # best first, ties by row (as a stable sort)
-        return {int(r): float(scores[r]) for r in top if scores[r] > 0}
+        return self._data.lexical.top(question, self.config.depth, allowed)
 
     def rank(self, question: str, query_vector: np.ndarray | None, lang: str, mode: Mode,
              filters: Filters | None = None) -> Ranked:

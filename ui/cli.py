@@ -27,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=7860, help="port to listen on (default: 7860)")
     parser.add_argument("--index-dir", type=Path, default=None, help="index folder (default: var/index)")
+    parser.add_argument("--store", help="an index in Qdrant instead: qdrant+local:DIR or qdrant://HOST:PORT"
+                                        "[?collection=NAME&api_key_env=VAR]")
     parser.add_argument("--lang", choices=["fr", "en"], default="en", help="initial interface language")
     parser.add_argument("--verbose", action="store_true", help="log each answer")
     parser.add_argument("--allow-upload", action="store_true",
@@ -60,7 +62,7 @@ def _port_taken(host: str, port: int) -> str | None:
     return None
 
 
-def _load(index_dir: Path | None) -> Pipeline:
+def _load(index_dir: Path | str | None) -> Pipeline:
     from qa import DEFAULT_INDEX_DIR, Pipeline
 
     pipeline = Pipeline.load(index_dir or DEFAULT_INDEX_DIR)
@@ -78,9 +80,19 @@ def _serve(pipeline: Pipeline, backend: ChatBackend | None, args: argparse.Names
     from ui.library import Library
     from ui.source import PageSource
 
-    # Follows the index folder: a build swapped in is served from the next question on.
+    # Follows the index folder: a build swapped in is served from the next question on. An index
+    # in Qdrant is served as loaded (its alias moves under it; restart to follow).
     index_dir = args.index_dir or DEFAULT_INDEX_DIR
-    source = PageSource.follow(pipeline, index_dir, backend)
+    if args.store:
+        if args.allow_upload:
+            print("error: --allow-upload works with an index folder, not with --store; build the Qdrant index "
+                  "with `python -m index add` and `python -m index build --store`.", file=sys.stderr)
+            return 2
+        from qa import Generator
+
+        source = PageSource.fixed(pipeline, Generator(pipeline, backend) if backend is not None else None)
+    else:
+        source = PageSource.follow(pipeline, index_dir, backend)
     library = Library.of(source, index_dir) if args.allow_upload else None
     demo = build_app(source, lang=args.lang, library=library)
     try:
@@ -116,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         backend = _backend(args)
-        pipeline = _load(args.index_dir)
+        pipeline = _load(args.store or args.index_dir)
         if backend is not None and hasattr(backend, "load"):
             backend.load()  # a broken model file fails here, not at the first question
     except (RuntimeError, ValueError, OSError) as err:
