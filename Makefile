@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: setup generate-setup ray-setup index run test browser eval bench clean
+.PHONY: setup generate-setup ray-setup qdrant-setup index run test browser eval bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,13 @@ $(VENV)/.ray: $(VENV)/.installed pyproject.toml
 
 ray-setup: $(VENV)/.ray
 
+# Optional index in Qdrant (`--store qdrant+local:DIR` or `qdrant://HOST:PORT`): the `qdrant` extra.
+$(VENV)/.qdrant: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e '.[test,qdrant]'
+	touch $@
+
+qdrant-setup: $(VENV)/.qdrant
+
 generate-setup: $(VENV)/.generate
 	$(PY) -m qa.models fetch --model qwen2.5-1.5b
 
@@ -50,7 +57,7 @@ run: index
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
-test: setup browser generate-setup ray-setup
+test: setup browser generate-setup ray-setup qdrant-setup
 	$(PY) -m pytest
 
 eval: index

@@ -82,13 +82,16 @@ def _points(data: IndexData) -> Iterator:
                  "stats_npz": _stats_blob(data)})
 
 
-def _create(client, name: str, dimension: int, local: bool) -> None:
+def _create(client, name: str, dimension: int, target: QdrantTarget) -> None:
     from qdrant_client import models
 
     client.create_collection(
-        name, vectors_config={"dense": models.VectorParams(size=dimension, distance=models.Distance.COSINE)},
-        sparse_vectors_config={"bm25": models.SparseVectorParams()})
-    if not local:  # local mode has no payload indexes (and says so)
+        name, shard_number=target.shards, replication_factor=target.replicas,
+        vectors_config={"dense": models.VectorParams(size=dimension, distance=models.Distance.COSINE,
+                                                     on_disk=target.on_disk or None)},
+        sparse_vectors_config={"bm25": models.SparseVectorParams(
+            index=models.SparseIndexParams(on_disk=target.on_disk) if target.on_disk else None)})
+    if target.path is None:  # local mode has no payload indexes (and says so)
         for field in ("kind", "doc_id", "date"):
             client.create_payload_index(name, field, models.PayloadSchemaType.KEYWORD)
 
@@ -101,8 +104,9 @@ def _drop(client, name: str) -> None:
 
 
 def export_index(data: IndexData, target: QdrantTarget) -> str:
-    """Write `data` to a new collection and point `target.collection` (an alias) at it; the old
-    collection is dropped once nothing points at it. Returns the new collection's name."""
+    """Write `data` to a new collection and point `target.collection` (an alias) at it; the
+    collection it pointed at is kept (replicas may still read it), older ones are dropped.
+    Returns the new collection's name."""
     client = target.client()
     try:
         return _export(client, data, target)
@@ -122,7 +126,7 @@ def _export(client, data: IndexData, target: QdrantTarget) -> str:
         raise QdrantUnavailable(f"{target.collection!r} in Qdrant at {target.where()} is a collection, not an "
                                 "alias this app manages; pass another ?collection=NAME.")
     name = target.new_collection_name()
-    _create(client, name, data.manifest.dimension, target.path is not None)
+    _create(client, name, data.manifest.dimension, target)
     try:
         batch: list = []
         for point in _points(data):
@@ -145,8 +149,11 @@ def _export(client, data: IndexData, target: QdrantTarget) -> str:
                                     f"{str(err).splitlines()[0][:160] if str(err) else 'no detail'}); readers still "
                                     "get the index they had; try again.") from None
         raise
-    if old:
-        client.delete_collection(old)
+    # The collection the alias left stays for replicas still answering from it (until they
+    # restart); the ones before it go.
+    for stale in sorted(names - {name, old}):
+        if stale.startswith(f"{target.collection}-"):
+            _drop(client, stale)
     log.info("wrote %d chunks and %d sentences to Qdrant collection %s (alias %s)", len(data.chunks),
              len(data.sentences), name, target.collection)
     return name

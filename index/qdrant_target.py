@@ -42,6 +42,9 @@ class QdrantTarget:
     port: int = 6333
     api_key_env: str | None = None
     timeout_s: float = 10.0
+    shards: int | None = None       # a new collection's shard count (a cluster: a few per node)
+    replicas: int | None = None     # its replication factor
+    on_disk: bool = False           # vectors and the sparse index on disk, memory-mapped
 
     def client(self):
         try:
@@ -58,6 +61,7 @@ class QdrantTarget:
                 raise QdrantUnavailable(f"The environment variable {self.api_key_env} named by api_key_env is not "
                                         "set; export the Qdrant API key in it.")
         return QdrantClient(host=self.host, port=self.port, api_key=api_key, timeout=int(self.timeout_s),
+                            check_compatibility=False,
                             https=False if api_key is None else None)
 
     def where(self) -> str:
@@ -102,16 +106,19 @@ def parse_store(spec: str | os.PathLike | None) -> QdrantTarget | None:
         return None
     parts = urlsplit(text)
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    unknown = sorted(set(query) - {"collection", "api_key_env", "timeout"})
+    unknown = sorted(set(query) - {"collection", "api_key_env", "timeout", "shards", "replicas", "on_disk"})
     if not parts.hostname or unknown or parts.path not in ("", "/"):
         raise QdrantUnavailable(f"--store {text} is not understood; write qdrant://HOST:PORT[?collection=NAME"
-                         "&api_key_env=VARIABLE] (an API key is read from the environment, never given here).")
+                                "&api_key_env=VARIABLE&shards=N&replicas=N&on_disk=true] (an API key is read from "
+                                "the environment, never given here).")
     try:
         port, timeout = parts.port or 6333, float(query.get("timeout", 10))
+        shards, replicas = (int(query[k]) if k in query else None for k in ("shards", "replicas"))
     except ValueError:
-        raise QdrantUnavailable(f"--store {text} has a port or timeout that is not a number.") from None
+        raise QdrantUnavailable(f"--store {text} has a port, timeout, shards or replicas that is not a number.") from None
     return QdrantTarget(text, query.get("collection", DEFAULT_COLLECTION), host=parts.hostname, port=port,
-                        api_key_env=query.get("api_key_env"), timeout_s=timeout)
+                        api_key_env=query.get("api_key_env"), timeout_s=timeout, shards=shards, replicas=replicas,
+                        on_disk=query.get("on_disk", "").lower() in ("1", "true", "yes"))
 
 
 def open_index(spec: str | os.PathLike):
