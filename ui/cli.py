@@ -84,10 +84,6 @@ def _serve(pipeline: Pipeline, backend: ChatBackend | None, args: argparse.Names
     # in Qdrant is served as loaded (its alias moves under it; restart to follow).
     index_dir = args.index_dir or DEFAULT_INDEX_DIR
     if args.store:
-        if args.allow_upload:
-            print("error: --allow-upload works with an index folder, not with --store; build the Qdrant index "
-                  "with `python -m index add` and `python -m index build --store`.", file=sys.stderr)
-            return 2
         from qa import Generator
 
         source = PageSource.fixed(pipeline, Generator(pipeline, backend) if backend is not None else None)
@@ -122,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     started = time.perf_counter()
+    if args.store and args.allow_upload:
+        print("error: --allow-upload works with an index folder, not with --store; add articles with `python -m "
+              "index add` and write them to Qdrant with `python -m index build --store`.", file=sys.stderr)
+        return 2
     reason = _port_taken(args.host, args.port)
     if reason:
         print(f"error: cannot serve on {args.host}:{args.port} ({reason}); pass another --port.", file=sys.stderr)
