@@ -87,6 +87,12 @@ def test_failures_are_one_sentence_each(seed_index: Path, tmp_path: Path, monkey
     with pytest.raises(QdrantUnavailable, match=r"No index named 'newsqa' in Qdrant at .*; build it with "
                                                 r"`python -m index build --store qdrant\+local:"):
         open_index(f"qdrant+local:{tmp_path / 'empty'}")
+    with socket.socket() as silent:  # accepts connections, never answers: the client's timeout
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        with pytest.raises(QdrantUnavailable, match=rf"Qdrant at 127.0.0.1:{port} cannot be reached \(.*[Tt]imed? ?out"):
+            open_index(f"qdrant://127.0.0.1:{port}?timeout=1")
     with pytest.raises(QdrantUnavailable, match=r"is not understood; write qdrant://HOST:PORT"):
         parse_store("qdrant://127.0.0.1:6333?api_key=secret")
     monkeypatch.delenv("NEWSQA_TEST_KEY", raising=False)
