@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -89,7 +90,7 @@ class QdrantTarget:
                                 f"`python -m index build --store {self.spec}`.")
 
     def new_collection_name(self) -> str:
-        return f"{self.collection}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+        return f"{self.collection}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
 
 
 def parse_store(spec: str | os.PathLike | None) -> QdrantTarget | None:

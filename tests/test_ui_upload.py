@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,9 @@ def test_an_uploaded_page_is_answered_without_a_restart(library: tuple[Path, Pat
     seeds, index_dir = library
     server = launch("--index-dir", str(index_dir), "--allow-upload", log_name="ui-upload-server.log")
     try:
+        deadline = time.monotonic() + 30  # printed once the server is up, which may be just after it answers
+        while "Uploads are on" not in server.output() and time.monotonic() < deadline:
+            time.sleep(0.2)
         assert "Uploads are on" in server.output()
         with sync_api.sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
