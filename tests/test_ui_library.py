@@ -54,12 +54,15 @@ def test_questions_are_answered_from_the_old_index_while_an_upload_is_embedded(
     steps: list[tuple] = []
     worker = threading.Thread(target=lambda: steps.extend(add_uploaded(library, source, [str(upload)], "en")))
     worker.start()
+    old = source.snapshot().pipeline
     during = []
     while worker.is_alive():
-        during.append(source.snapshot().pipeline.ask(question))
+        served = source.snapshot().pipeline  # the new index once the build swapped it in
+        during.append((served is old, served.ask(question)))
     worker.join()
-    assert during, "the upload ended before a question could be asked"
-    assert all(c.doc_id.endswith(".txt") for a in during for c in a.citations)  # the old index, whole
+    from_old = [answer for was_old, answer in during if was_old]
+    assert from_old, "the upload ended before a question could be asked"
+    assert all(c.doc_id.endswith(".txt") for a in from_old for c in a.citations)  # the old index, whole
     assert "Added 3 article(s)" in steps[-1][0]
     after = source.snapshot().pipeline.ask(question)
     assert after.citations and after.citations[0].doc_id == "cms.jsonl#cms-1057"
