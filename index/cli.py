@@ -15,10 +15,10 @@ from index.chunking import ChunkConfig
 from index.documents import ArticleError, Fields
 from index.embedder import DEFAULT_MODEL, resolve_model
 from index.lock import DEFAULT_WAIT_S
-from index.manage import add_articles, remove_articles
+from index.manage import add_articles, config_for, remove_articles
 from index.manifest import IndexDamaged, IndexNotReady, Manifest
 from index.qdrant_export import sync_index
-from index.qdrant_target import open_index, parse_store
+from index.qdrant_target import STORE_HELP, open_index, parse_store
 from index.ray_embed import RayBuildError, RayEmbedder, RaySettings
 from index.storage import load_index
 
@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
                             "&api_key_env=VAR] (built in --index-dir first, which keeps unchanged articles' vectors)")
     info = sub.add_parser("info", help="describe the index from its manifest")
     info.add_argument("--index-dir", type=Path, default=Path("var/index"))
-    info.add_argument("--store", metavar="STORE", help="an index in Qdrant instead (qdrant+local:DIR or qdrant://...)")
+    info.add_argument("--store", metavar="STORE", help=STORE_HELP)
     info.add_argument("--json", action="store_true")
     verify = sub.add_parser("verify", help="check every file of the index against its recorded checksum "
                                            "(exit 1 when one is damaged)")
@@ -74,17 +74,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _fields(args: argparse.Namespace) -> Fields:
     """--fields, then the names the index was built with (so exports added before still read)."""
-    given = Fields.parse(args.fields)
-    try:
-        recorded = Manifest.load(args.index_dir).fields
-    except (IndexNotReady, IndexDamaged):
-        recorded = {}
-    known = set(Fields.__dataclass_fields__)
-    return given.merged(Fields(**{k: str(v) for k, v in recorded.items() if k in known}))
+    return config_for(args.seeds, args.index_dir, Fields.parse(args.fields)).fields
 
 
 def _config(args: argparse.Namespace) -> BuildConfig:
-    return BuildConfig(args.seeds, args.index_dir, progress=not args.quiet, fields=_fields(args))
+    """For add and remove: the index's own model and chunking."""
+    return config_for(args.seeds, args.index_dir, Fields.parse(args.fields), progress=not args.quiet)
 
 
 def _print_report(report: BuildReport, index_dir: Path) -> None:

@@ -6,6 +6,9 @@ cosine with every sentence, from two products instead of one per sentence)."""
 
 from __future__ import annotations
 
+import base64
+import io
+
 import logging
 import math
 from collections import Counter
@@ -72,8 +75,21 @@ class CorpusStats:
         square = float(q @ self.vector_moment @ q) / self.sentences
         return mean, math.sqrt(max(0.0, square - mean * mean))
 
+    def to_text(self) -> str:
+        """The saved file's bytes as base64 text (for stores that keep JSON, such as Qdrant's payload)."""
+        buffer = io.BytesIO()
+        self._write(buffer)
+        return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+    @classmethod
+    def from_text(cls, text: str) -> CorpusStats:
+        return cls._read(io.BytesIO(base64.b64decode(text)))
+
     def save(self, folder: Path) -> None:
-        np.savez(folder / FILE, sentences=np.array(self.sentences), keys=_blob(self.df),
+        self._write(folder / FILE)
+
+    def _write(self, target) -> None:
+        np.savez(target, sentences=np.array(self.sentences), keys=_blob(self.df),
                  counts=np.array(list(self.df.values()), dtype=np.int64), prefixes=_blob(sorted(self.prefixes)),
                  vector_sum=self.vector_sum, vector_moment=self.vector_moment)
 
@@ -82,7 +98,11 @@ class CorpusStats:
         """The statistics a build wrote, or None for an index written before they were."""
         if not (folder / FILE).is_file():
             return None
-        with np.load(folder / FILE, allow_pickle=False) as data:
+        return cls._read(folder / FILE)
+
+    @classmethod
+    def _read(cls, source) -> CorpusStats:
+        with np.load(source, allow_pickle=False) as data:
             keys, counts = _words(data["keys"]), data["counts"].tolist()
             if len(keys) != len(counts):
                 raise ValueError("its terms and their counts differ in number")

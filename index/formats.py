@@ -73,6 +73,12 @@ class Fields:
     def to_dict(self) -> dict[str, str]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Fields:
+        """The mapping a manifest recorded (unknown names ignored)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: str(v) for k, v in data.items() if k in known})
+
 
 @dataclass(frozen=True)
 class Extracted:
@@ -133,7 +139,7 @@ def _rows(name: str, kind: str, text: str) -> list[dict]:
             raise ArticleError(f"{name} is not a readable CSV file ({err}); export it again as CSV with a header "
                               "row.") from None
     rows = []
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(text.split("\n"), 1):  # not splitlines: JSON strings may hold U+2028
         if not line.strip():
             continue
         try:

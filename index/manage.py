@@ -14,27 +14,41 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from index.build import BuildConfig, BuildReport, build_index
-from index.documents import ArticleError, content_key, read_corpus, read_documents
+from index.chunking import ChunkConfig
+from index.documents import ArticleError, Fields, content_key, read_corpus, read_documents
 from index.embedder import Embedder
-from index.manifest import Manifest
+from index.manifest import IndexNotReady, Manifest
 from index.sources import ARTICLE_KINDS, kind_of, list_articles
 
-__all__ = ["REMOVED", "add_articles", "remove_articles", "check_new_files"]
+__all__ = ["REMOVED", "add_articles", "remove_articles", "check_new_files", "config_for"]
 
 log = logging.getLogger(__name__)
 
 REMOVED = ".removed"
 
 
-def _present(folder: Path) -> dict[str, str]:
+def config_for(seeds_dir: Path, index_dir: Path, fields: Fields = Fields(), progress: bool = True) -> BuildConfig:
+    """How to update the index in `index_dir`: with the model and chunking it was built with and
+    the export fields it recorded (plus `fields`), so an update never re-embeds it differently."""
+    try:
+        manifest = Manifest.load(index_dir)
+    except IndexNotReady:
+        return BuildConfig(seeds_dir, index_dir, progress=progress, fields=fields)
+    chunking = ChunkConfig(int(manifest.chunking["size"]), int(manifest.chunking["overlap"]))
+    return BuildConfig(seeds_dir, index_dir, manifest.model_id, chunking, progress=progress,
+                       fields=fields.merged(Fields.from_dict(manifest.fields)))
+
+
+def _present(folder: Path, mapping: Fields) -> dict[str, str]:
     """Content key -> article id of what the folder holds now (an empty folder holds nothing)."""
     if not folder.is_dir() or not list_articles(folder).files:
         return {}
     try:
-        corpus = read_corpus(folder)
+        corpus = read_corpus(folder, mapping)
     except ArticleError:
         return {}
     return {content_key(d): d.doc_id for d in corpus.documents}
@@ -44,7 +58,7 @@ def check_new_files(folder: Path, files: list[Path], config: BuildConfig) -> int
     """Raise `ArticleError` naming the first file that cannot be added; else how many articles they hold."""
     if not files:
         raise ArticleError("No file to add; name one or more article files.")
-    present, names, count = _present(folder), set(), 0
+    present, names, count = _present(folder, config.fields), set(), 0
     for path in files:
         name = path.name
         if kind_of(name) is None:
@@ -129,6 +143,9 @@ def remove_articles(config: BuildConfig, ids: list[str], embedder: Embedder | No
     try:
         for path in files:
             target = trash / path.name
+            if target.exists():  # an earlier removal of the same name stays restorable
+                target = trash / time.strftime("%Y%m%d-%H%M%S") / path.name
+                target.parent.mkdir(exist_ok=True)
             os.replace(path, target)
             moved.append((path, target))
         return build_index(config, embedder=embedder)

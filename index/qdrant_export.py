@@ -8,10 +8,9 @@ BM25 vocabulary and the corpus statistics. Payload indexes on kind, doc_id and d
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
-import tempfile
+import re
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from index.qdrant_target import KIND_BASE, QdrantTarget, QdrantUnavailable
+from index.rows import document_json
 from index.storage import IndexData
 
 __all__ = ["export_index", "sparse_rows", "sync_index"]
@@ -40,12 +40,6 @@ def sparse_rows(data: IndexData) -> list[tuple[list[int], list[float]]]:
             rows[doc][0].append(term)
             rows[doc][1].append(value)
     return rows
-
-
-def _stats_blob(data: IndexData) -> str:
-    with tempfile.TemporaryDirectory() as temp:
-        data.stats.save(Path(temp))
-        return base64.b64encode(next(Path(temp).iterdir()).read_bytes()).decode("ascii")
 
 
 def _points(data: IndexData) -> Iterator:
@@ -74,12 +68,12 @@ def _points(data: IndexData) -> Iterator:
             id=KIND_BASE["document"] + row, vector={},
             payload={"kind": "document", "row": row, "doc_id": doc_id, "date": doc.date, "lang": doc.lang,
                      "chunks": [chunks.start, chunks.stop], "sentences": [sentences.start, sentences.stop],
-                     "record": json.dumps(asdict(doc), ensure_ascii=False)})
+                     "record": document_json(doc)})
     yield models.PointStruct(
         id=KIND_BASE["meta"], vector={},
         payload={"kind": "meta", "manifest": json.dumps(asdict(data.manifest), ensure_ascii=False),
                  "vocab": json.dumps(data.lexical.retriever.vocab_dict, ensure_ascii=False),
-                 "stats_npz": _stats_blob(data)})
+                 "stats_npz": data.stats.to_text()})
 
 
 def _create(client, name: str, dimension: int, target: QdrantTarget) -> None:
@@ -150,9 +144,10 @@ def _export(client, data: IndexData, target: QdrantTarget) -> str:
                                     "get the index they had; try again.") from None
         raise
     # The collection the alias left stays for replicas still answering from it (until they
-    # restart); the ones before it go.
-    for stale in sorted(names - {name, old}):
-        if stale.startswith(f"{target.collection}-"):
+    # restart); older builds of this alias go (never a collection an alias points at).
+    ours = re.compile(rf"{re.escape(target.collection)}-\d{{8}}-\d{{6}}-[0-9a-f]{{8}}")
+    for stale in sorted(names - {name, old} - set(existing.values())):
+        if ours.fullmatch(stale):
             _drop(client, stale)
     log.info("wrote %d chunks and %d sentences to Qdrant collection %s (alias %s)", len(data.chunks),
              len(data.sentences), name, target.collection)

@@ -5,11 +5,9 @@ and the most recent are kept. The manifest is checked on load, as the file store
 
 from __future__ import annotations
 
-import atexit
-import base64
 import json
-import tempfile
 import threading
+import weakref
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -17,12 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from index.chunking import Chunk
-from index.cleaning import Exclusion
-from index.corpus_stats import FILE as STATS_FILE
 from index.corpus_stats import CorpusStats
-from index.documents import Document, Span
+from index.documents import Document
 from index.manifest import FORMAT_VERSION, IndexNotReady, Manifest
 from index.qdrant_target import KIND_BASE, QdrantTarget, QdrantUnavailable
+from index.rows import document_from
 from index.sentences import Sentence
 from index.storage import IndexData
 
@@ -63,19 +60,18 @@ class _Points:
     def fetch(self, rows: Iterable[int]) -> list:
         rows = [int(r) for r in rows]
         with self._lock:
-            missing = sorted({r for r in rows if r not in self._cache})
-        found = {}
+            found = {r: self._cache[r] for r in rows if r in self._cache}
+        missing = sorted(set(rows) - set(found))
         for at in range(0, len(missing), 512):
             part = missing[at : at + 512]
             records = self._client.retrieve(self._collection, ids=[KIND_BASE[self._kind] + r for r in part],
                                             with_payload=True, with_vectors=["dense"] if self._vectors else False)
             found.update((int(r.id) - KIND_BASE[self._kind], r) for r in records)
         with self._lock:
-            self._cache.update(found)
-            out = [self._cache[r] for r in rows]
+            self._cache.update((r, found[r]) for r in missing if r in found)
             while len(self._cache) > _CACHE:
                 self._cache.popitem(last=False)
-        return out
+        return [found[r] for r in rows]
 
 
 class _Rows(_Points):
@@ -144,11 +140,7 @@ class _Documents(Mapping[str, Document]):
         return iter(self._table)
 
     def __getitem__(self, doc_id: str) -> Document:
-        row = self._table[doc_id]["row"]
-        data = json.loads(self._points.fetch([row])[0].payload["record"])
-        return Document(**{**data, "body": tuple(Span(**s) for s in data["body"]),
-                           "excluded": tuple(Exclusion(**e) for e in data["excluded"]),
-                           "title_span": Span(**data["title_span"]) if data["title_span"] else None})
+        return document_from(self._points.fetch([self._table[doc_id]["row"]])[0].payload["record"])
 
     def date(self, doc_id: str) -> str | None:
         return self._table[doc_id]["date"]
@@ -220,18 +212,9 @@ class _Lexical:
         return dict(sorted(scored, key=lambda rs: (-rs[1], rs[0])))
 
 
-def _stats(blob: str) -> CorpusStats:
-    with tempfile.TemporaryDirectory() as temp:
-        (Path(temp) / STATS_FILE).write_bytes(base64.b64decode(blob))
-        stats = CorpusStats.load(Path(temp))
-    assert stats is not None
-    return stats
-
-
 def open_qdrant(target: QdrantTarget) -> IndexData:
     """The index the target's alias points at; raises `IndexNotReady` / `QdrantUnavailable` with the fix."""
     raw = target.client()
-    atexit.register(raw.close)  # closed before the interpreter tears its modules down
     collection = target.resolve(raw)
     client = _Guarded(raw, target)
     meta = client.retrieve(collection, ids=[KIND_BASE["meta"]], with_payload=True)
@@ -253,10 +236,12 @@ def open_qdrant(target: QdrantTarget) -> IndexData:
                                 f"--store {target.spec}`.")
     counts = manifest.counts
     langs = tuple(sorted({str(info["lang"]) for info in manifest.documents.values()}))
-    return IndexData(Path(target.spec), manifest, _Documents(client, collection, counts["documents"]),
+    data = IndexData(Path(target.spec), manifest, _Documents(client, collection, counts["documents"]),
                      _Rows(client, collection, "chunk", counts["chunks"]),
                      _DenseStore(client, collection, counts["chunks"], dimension),
                      _Lexical(client, collection, json.loads(payload["vocab"]), langs, counts["chunks"]),
                      _Rows(client, collection, "sentence", counts["sentences"]),
                      _Vectors(client, collection, "sentence", counts["sentences"], dimension=dimension),
-                     _stats(payload["stats_npz"]))
+                     CorpusStats.from_text(payload["stats_npz"]))
+    weakref.finalize(data, raw.close)  # closed with the index, or before the interpreter tears down
+    return data

@@ -7,7 +7,8 @@ command line). In Qdrant an index is one collection holding every part of it as 
 kinds (chunks with a dense and a sparse BM25 vector, sentences with their vector, articles, and
 one point with the manifest, the BM25 vocabulary and the corpus statistics), reached through an
 alias: a build writes a new collection, then moves the alias to it in one operation (Qdrant's own
-atomic swap), then drops the old one, so readers never see half an index."""
+atomic swap), keeping the collection it left for readers still on it and dropping older builds,
+so readers never see half an index."""
 
 from __future__ import annotations
 
@@ -21,7 +22,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from index.manifest import IndexNotReady
 
-__all__ = ["QdrantTarget", "QdrantUnavailable", "parse_store", "open_index", "KIND_BASE"]
+__all__ = ["QdrantTarget", "QdrantUnavailable", "parse_store", "open_index", "KIND_BASE", "STORE_HELP"]
+
+STORE_HELP = ("an index in Qdrant instead of the folder: qdrant+local:DIR or qdrant://HOST:PORT[?collection=NAME"
+              "&api_key_env=VAR] (the API key read from the environment variable VAR)")
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +65,7 @@ class QdrantTarget:
             if not api_key:
                 raise QdrantUnavailable(f"The environment variable {self.api_key_env} named by api_key_env is not "
                                         "set; export the Qdrant API key in it.")
-        return QdrantClient(host=self.host, port=self.port, api_key=api_key, timeout=int(self.timeout_s),
+        return QdrantClient(host=self.host, port=self.port, api_key=api_key, timeout=max(1, round(self.timeout_s)),
                             check_compatibility=False,
                             https=False if api_key is None else None)
 

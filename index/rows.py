@@ -26,7 +26,7 @@ from index.cleaning import Exclusion
 from index.documents import Document, Span
 from index.sentences import Sentence
 
-__all__ = ["FILE", "RowWriter", "RowReader", "Rows", "DocumentTable"]
+__all__ = ["FILE", "RowWriter", "RowReader", "Rows", "DocumentTable", "document_json", "document_from"]
 
 FILE = "rows.sqlite"
 _BATCH = 4096
@@ -45,11 +45,11 @@ CREATE TABLE sentences (id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, start INTE
 T = TypeVar("T")
 
 
-def _document_json(doc: Document) -> str:
+def document_json(doc: Document) -> str:
     return json.dumps(asdict(doc), ensure_ascii=False)
 
 
-def _document_from(text: str) -> Document:
+def document_from(text: str) -> Document:
     row = json.loads(text)
     return Document(
         doc_id=row["doc_id"], title=row["title"], date=row["date"], lang=row["lang"],
@@ -75,7 +75,7 @@ class RowWriter:
         """One article; `body=False` stores only its metadata (synthetic archives, benchmarks)."""
         self._db.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?)", (
             self.documents, doc.doc_id, doc.date, doc.lang, self.chunks, len(chunks), self.sentences, len(sentences)))
-        self._db.execute("INSERT INTO bodies VALUES (?,?)", (self.documents, _document_json(doc) if body else "{}"))
+        self._db.execute("INSERT INTO bodies VALUES (?,?)", (self.documents, document_json(doc) if body else "{}"))
         self._db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?)", (
             (self.chunks + i, c.doc_id, c.start, c.end, c.text, c.lang) for i, c in enumerate(chunks)))
         self._db.executemany("INSERT INTO sentences VALUES (?,?,?,?,?)", (
@@ -238,7 +238,7 @@ class DocumentTable(Mapping[str, Document]):
                                   (doc_id,))
         if not rows:
             raise KeyError(doc_id)
-        found = _document_from(rows[0][0])
+        found = document_from(rows[0][0])
         with self._lock:
             self._cache[doc_id] = found
             if len(self._cache) > 256:

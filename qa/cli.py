@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from index import ArticleError, IndexNotReady
+from index.qdrant_target import STORE_HELP
 from qa.llm import LLMError
 from qa.pipeline import DEFAULT_INDEX_DIR, Pipeline
 from qa.question import QuestionError
@@ -39,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--json", action="store_true", help="print JSON")
         cmd.add_argument("--k", type=int, default=5 if name == "ask" else 10, help="number of passages")
         cmd.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX_DIR)
-        cmd.add_argument("--store", help="where the index is: a folder (default: --index-dir), qdrant+local:DIR or qdrant://HOST:PORT[?collection=NAME&api_key_env=VAR]")
+        cmd.add_argument("--store", help=STORE_HELP)
         cmd.add_argument("--mode", choices=[m.value for m in Mode], default=Mode.HYBRID.value)
         cmd.add_argument("--doc", action="append", default=[], help="restrict to this article (repeatable)")
         cmd.add_argument("--date-from", help="earliest article date, e.g. 2024 or 2024-03")
@@ -145,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         pipeline = Pipeline.load(args.store or args.index_dir)
         unknown = [d for d in args.doc if d not in pipeline.documents]
         if unknown:
-            where = "" if args.index_dir == DEFAULT_INDEX_DIR else f" --index-dir {args.index_dir}"
+            where = (f" --store {args.store}" if args.store else
+                     "" if args.index_dir == DEFAULT_INDEX_DIR else f" --index-dir {args.index_dir}")
             raise QuestionError(f"No article named {unknown[0]} in the index; see `python -m index info{where}`.")
         generator = _generator(pipeline, backend, args)
         if args.question == "-":

@@ -15,7 +15,7 @@ import numpy as np
 from index import BuildConfig, Document, Embedder, IndexData, IndexNotReady, build_index, resolve_model
 from index.qdrant_export import sync_index
 from index.qdrant_store import open_qdrant
-from index.qdrant_target import QdrantTarget, open_index
+from index.qdrant_target import QdrantTarget, open_index, parse_store
 from index.lang import detect_language
 from qa.abstain import AbstainConfig
 from qa.answer import assemble
@@ -81,7 +81,7 @@ class Pipeline:
         """Load the index (a folder, or a `--store` such as qdrant+local:DIR) and its model;
         raises `IndexNotReady` (or `StaleIndex`) with the fix."""
         data = open_index(index_dir)
-        if check_seeds:
+        if check_seeds and parse_store(index_dir) is None:  # a store's articles are on the machine that built it
             data.manifest.check_seeds(Path(data.manifest.seeds_dir), index_dir)
         embedder = embedder or Embedder(resolve_model(data.manifest.model_id))
         data.manifest.check_model(embedder.spec.model_id, embedder.spec.fingerprint, embedder.dimension, index_dir)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,7 @@ def test_a_saved_page_keeps_its_story_and_leaves_the_page_around_it_out(name: st
     assert all(fact in indexed for fact in FACTS[name])
     assert not [b for b in BOILERPLATE[name] if b in doc.text]
     assert "Lire aussi" not in indexed and "Related:" not in indexed  # inline links to other stories
-    assert doc.url and doc.url.startswith("https://www.exemple") or doc.url.startswith("https://www.example")
+    assert doc.url is not None and doc.url.startswith(("https://www.exemple-journal.fr/", "https://www.example-news.co.uk/"))
     assert doc.date == ("2026-03-12" if name.endswith(".html") else "2026-02-04")
     assert doc.lang == ("fr" if name.endswith(".html") else "en")
     assert doc.author in ("Claire Martin", "Tom Hadley") and "Port" in doc.title
@@ -89,6 +90,13 @@ def test_a_page_that_is_not_html_is_refused(tmp_path: Path) -> None:
     (tmp_path / "notes.html").write_text("Just a line of plain text, saved with the wrong name.", encoding="utf-8")
     with pytest.raises(ArticleError, match=r"notes.html does not look like a web page \(no HTML tags\); rename it"):
         read_documents(tmp_path / "notes.html")
+
+
+def test_a_jsonl_string_may_hold_unicode_line_separators(tmp_path: Path) -> None:
+    row = {"id": "x", "text": "Premier paragraphe\u2028même paragraphe, ligne suivante.\x85 Fin de l'article."}
+    (tmp_path / "cms.jsonl").write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    (doc,), skipped, _ = read_documents(tmp_path / "cms.jsonl")
+    assert doc.doc_id == "cms.jsonl#x" and not skipped
 
 
 def test_fields_option_is_checked() -> None:
@@ -152,6 +160,21 @@ def test_remove_moves_the_file_aside_and_refuses_one_row_of_an_export(library: B
     assert report.removed == ("export.csv#art-2201", "export.csv#art-2202") and not report.added
     assert (library.seeds_dir / REMOVED / "export.csv").is_file()
     assert set(load_index(library.index_dir).documents) == {p.name for p in library.seeds_dir.iterdir() if p.is_file()}
+
+
+def test_updates_keep_the_index_model_and_chunking_and_every_removed_copy(library: BuildConfig, embedder) -> None:
+    from index import ChunkConfig
+    from index.manage import config_for
+
+    build_index(replace(library, chunking=ChunkConfig(500, 80)), embedder=embedder)
+    config = config_for(library.seeds_dir, library.index_dir, progress=False)
+    assert config.chunking == ChunkConfig(500, 80) and "content" in config.fields.text.split("|")
+    report = add_articles(config, [FIXTURES / "guardian-style.htm"], embedder=embedder)
+    assert len(report.kept) == 2 and Manifest.load(library.index_dir).chunking["size"] == 500
+    remove_articles(config, ["guardian-style.htm"], embedder=embedder)
+    add_articles(config, [FIXTURES / "guardian-style.htm"], embedder=embedder)
+    remove_articles(config, ["guardian-style.htm"], embedder=embedder)
+    assert len(list((library.seeds_dir / REMOVED).rglob("guardian-style.htm"))) == 2  # none overwritten
 
 
 def test_an_edited_export_makes_the_index_stale_by_its_file_name(library: BuildConfig, embedder) -> None:

@@ -144,6 +144,22 @@ def test_a_failed_write_leaves_the_index_readers_had(seed_index: Path, tmp_path:
     assert len(open_index(target.spec).chunks) == len(load_index(seed_index).chunks)
 
 
+def test_a_build_drops_only_its_own_older_collections(seed_index: Path, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    target = parse_store(f"qdrant+local:{tmp_path / 'q'}")
+    other = replace(target, collection="newsqa-fr")  # another index whose alias starts like this one
+    data = load_index(seed_index)
+    kept_by_other = export_index(data, other)
+    first = export_index(data, target)
+    second = export_index(data, target)
+    third = export_index(data, target)
+    client = target.client()
+    names = {c.name for c in client.get_collections().collections}
+    client.close()
+    assert names == {kept_by_other, second, third} and first not in names
+
+
 def test_builds_update_the_qdrant_index_from_the_command_line(tmp_path: Path) -> None:
     seeds, index_dir, store = tmp_path / "articles", tmp_path / "index", f"qdrant+local:{tmp_path / 'q'}"
     shutil.copytree(ROOT / "seeds", seeds)

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
+STORE_HELP = ("an index in Qdrant instead of the folder: qdrant+local:DIR or qdrant://HOST:PORT[?collection=NAME"
+              "&api_key_env=VAR] (see index.qdrant_target)")
+
 log = logging.getLogger(__name__)
 
 _WARM_UP = "Corée du Nord"
@@ -27,8 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=7860, help="port to listen on (default: 7860)")
     parser.add_argument("--index-dir", type=Path, default=None, help="index folder (default: var/index)")
-    parser.add_argument("--store", help="an index in Qdrant instead: qdrant+local:DIR or qdrant://HOST:PORT"
-                                        "[?collection=NAME&api_key_env=VAR]")
+    parser.add_argument("--store", help=STORE_HELP)
     parser.add_argument("--lang", choices=["fr", "en"], default="en", help="initial interface language")
     parser.add_argument("--verbose", action="store_true", help="log each answer")
     parser.add_argument("--allow-upload", action="store_true",

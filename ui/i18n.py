@@ -79,6 +79,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "added": "Added {count} article(s): {names}. They can be asked about now ({seconds:.1f} s).",
         "removed": "Removed {count} article(s): {names}. The file is kept in {trash} to restore it.",
         "update_failed": "Nothing was changed: {error}",
+        "left_out": "{count} left out, e.g.: {reason}",
     },
     "fr": {
         "title": "Interroger les articles",
@@ -144,6 +145,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "added": "{count} article(s) ajouté(s) : {names}. On peut les interroger dès maintenant ({seconds:.1f} s).",
         "removed": "{count} article(s) retiré(s) : {names}. Le fichier est gardé dans {trash} pour le restaurer.",
         "update_failed": "Rien n’a été changé : {error}",
+        "left_out": "{count} laissé(s) de côté, par exemple : {reason}",
     },
 }
 

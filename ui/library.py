@@ -18,8 +18,8 @@ from typing import Any
 import gradio as gr
 
 from index import BuildConfig
-from index.documents import ArticleError, Fields
-from index.manage import REMOVED, add_articles, check_new_files, remove_articles
+from index.documents import ArticleError
+from index.manage import REMOVED, add_articles, check_new_files, config_for, remove_articles
 from index.manifest import IndexNotReady
 from index.sources import ARTICLE_KINDS
 from ui.i18n import t, ui_lang
@@ -42,10 +42,9 @@ class Library:
 
     @classmethod
     def of(cls, source: PageSource, index_dir: Path) -> Library:
-        manifest = source.snapshot().pipeline.data.manifest
-        known = set(Fields.__dataclass_fields__)
-        mapping = Fields(**{k: str(v) for k, v in manifest.fields.items() if k in known})
-        return cls(BuildConfig(Path(manifest.seeds_dir), index_dir, progress=True, fields=mapping))
+        """Updates of the served index: its articles folder, model, chunking and export fields."""
+        seeds = Path(source.snapshot().pipeline.data.manifest.seeds_dir)
+        return cls(config_for(seeds, index_dir))
 
 
 def article_rows(articles: Mapping[str, ArticleView]) -> list[list[str]]:
@@ -66,7 +65,8 @@ def _names(ids: Sequence[str]) -> str:
     return ", ".join(ids[:5]) + ("…" if len(ids) > 5 else "")
 
 
-_UNCHANGED = (gr.skip(), gr.skip(), gr.skip(), gr.skip())
+def _unchanged() -> tuple[Any, ...]:
+    return gr.skip(), gr.skip(), gr.skip(), gr.skip()
 
 
 def _after(source: PageSource) -> tuple[Any, ...]:
@@ -79,19 +79,21 @@ def _after(source: PageSource) -> tuple[Any, ...]:
 
 def _update(library: Library, source: PageSource, lang: str, work, done_key: str) -> Iterator[tuple[Any, ...]]:
     if not library.lock.acquire(blocking=False):
-        yield _status(t(lang, "busy"), error=True), *_UNCHANGED
+        yield _status(t(lang, "busy"), error=True), *_unchanged()
         return
     try:
         report = work()
-    except (ArticleError, IndexNotReady, ValueError, OSError) as err:
-        log.warning("page update refused: %s", err)
-        yield _status(t(lang, "update_failed", error=str(err)), error=True), *_UNCHANGED
+    except Exception as err:  # the page says it in a sentence whatever failed; the folder is as it was
+        log.warning("page update refused: %s", err, exc_info=not isinstance(err, (ArticleError, IndexNotReady)))
+        yield _status(t(lang, "update_failed", error=str(err)), error=True), *_unchanged()
         return
     finally:
         library.lock.release()
     ids = list(report.added if done_key == "added" else report.removed)
     message = t(lang, done_key, count=len(ids), names=_names(ids), seconds=report.seconds,
                 trash=str(library.config.seeds_dir / REMOVED))
+    if report.skipped:
+        message += " " + t(lang, "left_out", count=len(report.skipped), reason=report.skipped[0].reason)
     log.info("%s", message)
     yield (_status(message), *_after(source))
 
@@ -108,15 +110,15 @@ def add_uploaded(library: Library, source: PageSource, files: Sequence[str] | No
         if problem is None and size > MAX_UPLOAD_MB * 1_000_000:
             problem = t(lang, "too_big", name=path.name, size=f"{size / 1e6:.0f}", limit=MAX_UPLOAD_MB)
     if problem is None:
-        yield _status(t(lang, "checking", count=len(paths))), *_UNCHANGED
+        yield _status(t(lang, "checking", count=len(paths))), *_unchanged()
         try:
             count = check_new_files(library.config.seeds_dir, paths, library.config)
         except (ArticleError, OSError) as err:
             problem = t(lang, "update_failed", error=str(err))
     if problem is not None:
-        yield _status(problem, error=True), *_UNCHANGED
+        yield _status(problem, error=True), *_unchanged()
         return
-    yield _status(t(lang, "embedding", count=count)), *_UNCHANGED
+    yield _status(t(lang, "embedding", count=count)), *_unchanged()
     yield from _update(library, source, lang, partial(add_articles, library.config, paths), "added")
 
 
@@ -124,7 +126,7 @@ def remove_chosen(library: Library, source: PageSource, chosen: str | None,
                   interface_lang: str) -> Iterator[tuple[Any, ...]]:
     lang = ui_lang(interface_lang)
     if not chosen:
-        yield _status(t(lang, "no_choice"), error=True), *_UNCHANGED
+        yield _status(t(lang, "no_choice"), error=True), *_unchanged()
         return
     yield from _update(library, source, lang, partial(remove_articles, library.config, [chosen]), "removed")
 
