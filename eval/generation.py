@@ -5,7 +5,8 @@ The list: 10 seed questions (French, English over the French articles, unanswera
 the dev set's report half (French, English, English over French articles, French over English
 ones, out-of-corpus), each group taken in the order of the sha256 of the question ids, so the
 list is the same on every machine. Reported: containment (the gold answer inside the answer),
-the share of generated sentences supported by their citations, the share of answers written in
+the share of generated sentences supported by their citations (a sentence the model withdrew on
+its second draft counts as unsupported), the share of answers written in
 the question's language, the unanswerable questions still refused, and seconds to the first
 token and in all (p50/p95)."""
 
@@ -87,7 +88,8 @@ def generation_summary(rows: list[QuestionResult], keep: Callable[[QuestionResul
         "questions": len(rows), "answerable": len(answerable),
         "containment": mean([float(r.contains) for r in answerable]),
         "supported": 1 - sum(r.unsupported for r in written) / sentences if sentences else 0.0,
-        "language_match": mean([float(r.answer_lang == r.lang) for r in written]),
+        "language_match": mean([float(r.answer_lang == r.lang) for r in written if r.answer_lang]),
+        "withdrawn": sum(r.withdrawn for r in written) / sentences if sentences else 0.0,
         "refused_unanswerable": mean([float(r.abstained) for r in unanswerable]),
         "false_abstention": mean([float(r.abstained) for r in answerable]),
         "first_token_p50_s": percentile([r.first_token_ms for r in written], 50) / 1000,
@@ -100,14 +102,15 @@ def generation_summary(rows: list[QuestionResult], keep: Callable[[QuestionResul
 def generation_table(extractive: list[QuestionResult], written: list[QuestionResult], model: str) -> list[str]:
     """Markdown: the generated answers overall and per group, the extractive ones beside them."""
     lines = [f"## Generated answers on the fixed mixed list ({model})", "",
-             "| answers | group | n | contains | supported | in the question's language | unanswerable refused | "
-             "false abst. | first token p50 / p95 s | total p50 / p95 s |", "|---|---|" + "---|" * 8]
+             "| answers | group | n | contains | supported | withdrawn | in the question's language | "
+             "unanswerable refused | false abst. | first token p50 / p95 s | total p50 / p95 s |",
+             "|---|---|" + "---|" * 9]
     groups = ["all"] + sorted({r.pair for r in written})
     for label, rows in (("generated", written), ("extractive", extractive)):
         for group in groups:
             s = generation_summary(rows, (lambda r: True) if group == "all" else (lambda r, g=group: r.pair == g))
-            written_only = (f"{s['supported']:.3f} | {s['language_match']:.3f}" if label == "generated"
-                            else "– | –")
+            written_only = (f"{s['supported']:.3f} | {s['withdrawn']:.3f} | {s['language_match']:.3f}"
+                            if label == "generated" else "– | – | –")
             timing = (f"{s['first_token_p50_s']:.1f} / {s['first_token_p95_s']:.1f} | "
                       f"{s['total_p50_s']:.1f} / {s['total_p95_s']:.1f}") if label == "generated" else "– | –"
             lines.append(f"| {label} | {group} | {int(s['questions'])} | {s['containment']:.3f} | {written_only} | "

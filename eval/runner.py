@@ -57,7 +57,8 @@ class QuestionResult:
     signals: dict[str, float] = field(default_factory=dict)
     generated: bool = False
     sentences: int = 0         # claims of the answer: cited sentences, or generated sentences
-    unsupported: int = 0       # generated sentences no cited span supports
+    unsupported: int = 0       # generated sentences no cited span supports (or that the model withdrew)
+    withdrawn: int = 0         # generated sentences the model withdrew on a second draft
     first_token_ms: float = 0.0
     pair: str = ""             # question language -> article language ("en→fr"), or the unanswerable type
     first_contains: bool = False   # the gold answer is inside the first cited sentence
@@ -113,7 +114,10 @@ def _one(pipeline: Pipeline, q: EvalQuestion, variant: str, generator: Generator
     correct = sum(citation_correct(Located(c.doc_id, c.start, c.end), c.quote, gold) for c in answer.citations)
     first = answer.citations[0] if answer.citations and not answer.abstained else None
     short = first.short_answer if first is not None else None
-    sentences = 0 if answer.abstained else len(split_claims(answer.text)) if answer.generated else len(answer.citations)
+    # a generated answer's sentences: those shown, and those the model withdrew (counted as unsupported)
+    written = answer.generated or bool(answer.withdrawn)
+    sentences = 0 if answer.abstained else len(answer.withdrawn) + (
+        len(split_claims(answer.text)) if answer.generated else 0 if written else len(answer.citations))
     return QuestionResult(
         id=q.id, lang=q.lang or answer.lang, type=q.type, variant=variant, answerable=gold.answerable,
         abstained=answer.abstained, confidence=answer.confidence,
@@ -123,8 +127,9 @@ def _one(pipeline: Pipeline, q: EvalQuestion, variant: str, generator: Generator
         contains=not answer.abstained and contains_answer(answer.text, gold.answers),
         citations=len(answer.citations), correct_citations=correct, latency_ms=latency, answer=answer.text,
         cited=[{"doc_id": c.doc_id, "start": c.start, "end": c.end} for c in answer.citations],
-        signals=dict(answer.signals), generated=answer.generated, sentences=sentences,
-        unsupported=len(answer.unsupported), first_token_ms=answer.timings_ms.get("first_token", 0.0),
+        signals=dict(answer.signals), generated=written, sentences=sentences,
+        unsupported=len(answer.unsupported) + len(answer.withdrawn), withdrawn=len(answer.withdrawn),
+        first_token_ms=answer.timings_ms.get("first_token", 0.0),
         pair=language_pair(pipeline, q, answer.lang), first_contains=first is not None and contains_answer(first.quote, gold.answers),
         short_answer=short, short_exact=short is not None and exact_match(short, gold.answers),
         short_f1=token_f1(short, gold.answers) if short is not None else 0.0,

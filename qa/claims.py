@@ -9,13 +9,24 @@ from dataclasses import dataclass
 from index.analyzer import fold
 from index.sentences import split_sentences
 
-__all__ = ["Claim", "UNSUPPORTED_MARK", "split_claims", "closed", "citation_grammar"]
+__all__ = ["Claim", "UNSUPPORTED_MARK", "split_claims", "closed", "citation_grammar", "without_passage_mentions"]
 
 UNSUPPORTED_MARK = "[?]"
 _MARKERS = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _LEADING_MARKERS = re.compile(r"^\s*(?:\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]\s*)+")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _CLOSING = tuple(".!?…»\"”)’")
+# What small models add although told not to: "…, according to passage 2", "(passage 3)", "qui est
+# mentionné dans le passage 3". The passage number is not a fact of the article; the verifier would
+# read it as one.
+_PASSAGE = r"(?:the |le |la |l['’] ?)?(?:passages?|extraits?|texte|text)\s*\[?\d+\]?(?:\s*(?:,|and|et)\s*\[?\d+\]?)*"
+_MENTION = re.compile(
+    r"\s*\(\s*(?:see |voir |cf\. ?)?" + _PASSAGE + r"\s*\)"
+    r"|[,;]?\s*(?:(?:which|that|who|qui)\s+(?:is|are|was|were|est|sont|a été|ont été)\s+)?"
+    r"(?:(?:mentioned|stated|cited|described|noted|given|mentionnée?s?|citée?s?|indiquée?s?|décrite?s?)\s+)?"
+    r"(?:according to|as (?:stated|mentioned|noted|described|given) in|(?:stated |mentioned )?in|from|selon|"
+    r"d['’] ?après|(?:comme )?(?:indiqué |mentionné )?dans)\s+" + _PASSAGE + r"(?=\s*(?:[.!?,;]|\[|$))",
+    re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -41,7 +52,7 @@ def split_claims(text: str) -> list[Claim]:
             sentence = sentence[leading.end():]
         previous_end = end
         cited = _numbers(sentence)
-        clean = _MARKERS.sub(" ", _BULLET.sub("", sentence))
+        clean = without_passage_mentions(_MARKERS.sub(" ", _BULLET.sub("", sentence)))
         clean = re.sub(r"\s+([.,;:!?…])", r"\1", re.sub(r"\s+", " ", clean)).strip()
         if any(c.isalnum() for c in clean):
             pieces.append((clean, cited))
@@ -53,6 +64,15 @@ def split_claims(text: str) -> list[Claim]:
         previous = claims.get(key)
         claims[key] = Claim(sentence, tuple(dict.fromkeys((previous.cited if previous else ()) + tuple(cited))))
     return list(claims.values())
+
+
+def without_passage_mentions(text: str) -> str:
+    """The sentence without its references to the prompt's passages by number."""
+    kept = _MENTION.sub("", text).strip()
+    if kept == text.strip():
+        return kept
+    kept = kept.lstrip(",;: ")
+    return kept[:1].upper() + kept[1:]
 
 
 def closed(claims: Sequence[Claim]) -> list[str]:

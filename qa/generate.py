@@ -5,9 +5,13 @@ The extractive pipeline runs first; when it abstains, the model is not called. O
 passages (the evidence sentences the extractive step cited, each with its neighbours) are
 numbered in a prompt kept under `prompt_tokens`, after a fixed system prompt that llama.cpp
 keeps evaluated between questions. A grammar (`qa.claims.citation_grammar`) makes every sentence
-the model writes end with markers of those passages. Each generated sentence keeps only the
-citations whose passage supports it (`qa.verify`), mapped to the exact sentence span of the
-article; a sentence left without one is marked "[?]" and listed in `Answer.unsupported`."""
+the model writes end with markers of those passages (`qa.prompt` builds the prompt). Each
+generated sentence keeps only the citations whose passage supports it (`qa.verify`), mapped to
+the exact sentence span of the article. A sentence without one gets a second draft from its
+passages (`qa.repair`): the model restates it as they state it, or withdraws it; one still
+unsupported is marked "[?]" and listed in `Answer.unsupported`, one withdrawn in
+`Answer.withdrawn`. When the model withdraws every sentence, the extractive answer is shown with a
+notice."""
 
 from __future__ import annotations
 
@@ -19,27 +23,27 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from index.analyzer import fold
 from qa.claims import UNSUPPORTED_MARK, Claim, citation_grammar, closed, split_claims
 from qa.llm import ChatBackend
 from qa.pipeline import Pipeline
 from qa.question import prepare_question
+from qa.prompt import LANGUAGES, SYSTEM, Passage, PromptPassages, build_messages
+from qa.repair import redraft, repair_messages
 from qa.types import Answer, Citation, Filters, Mode
-from qa.verify import SupportingSpan, Verifier, VerifyConfig
+from qa.verify import SupportingSpan, Verifier, VerifyConfig, missing_facts
 
 __all__ = ["GenerationConfig", "Passage", "Claim", "Partial", "Generator", "split_claims", "build_messages",
            "UNSUPPORTED_MARK"]
 
 log = logging.getLogger(__name__)
 
-_CLOSING = tuple(".!?…»\"”)’")
-_LANGUAGES = {"fr": "French", "en": "English", "de": "German", "es": "Spanish", "it": "Italian",
-              "pt": "Portuguese", "nl": "Dutch", "ru": "Russian"}
-_SYSTEM = "You are a careful assistant who answers questions about news articles."
-_INSTRUCTION = ("Answer the question in {language} with one or two complete sentences, using only facts from the "
-                "passages, stated as the passages state them. Never mention the passages themselves. End each "
-                "sentence with the number of its passage in square brackets, like [1].")
 _NO_TEXT = {"fr": "Le modèle de langue n’a rien écrit ; voici les phrases citées des articles.",
             "en": "The language model wrote nothing; here are the quoted sentences of the articles."}
+_WITHDRAWN = {"fr": "Le modèle de langue a retiré sa réponse, que les articles n’étayaient pas ; voici les phrases "
+                    "citées des articles.",
+              "en": "The language model withdrew its answer, which the articles did not support; here are the "
+                    "quoted sentences of the articles."}
 
 
 @dataclass(frozen=True)
@@ -52,18 +56,8 @@ class GenerationConfig:
     grammar: bool = True            # constrain the output: every sentence ends with markers of the prompt's passages
     reattribute: bool = True        # a sentence its citations do not support may be verified against
                                     # the other passages of the prompt (and cited to the one that holds)
+    repair: bool = True             # such a sentence gets a second draft from its passages (qa.repair)
     verify: VerifyConfig = field(default_factory=VerifyConfig)
-
-
-@dataclass(frozen=True)
-class Passage:
-    """Prompt passage `[n]`: adjacent sentences (`rows` of `IndexData.sentences`) of one article."""
-
-    n: int
-    doc_id: str
-    rows: tuple[int, ...]
-    text: str
-    seed: int                       # the row it was grown around
 
 
 @dataclass(frozen=True)
@@ -71,16 +65,6 @@ class Partial:
     """The model's text so far (not verified yet, markers are prompt passage numbers)."""
 
     text: str
-
-
-def build_messages(question: str, lang: str, passages: Sequence[Passage]) -> list[dict[str, str]]:
-    """The chat prompt: numbered passages, the question, then the instruction (small models follow
-    what they read last)."""
-    language = _LANGUAGES.get(lang, "the language of the question")
-    numbered = "\n".join(f"[{p.n}] {p.text}" for p in passages)
-    return [{"role": "system", "content": _SYSTEM},
-            {"role": "user", "content": f"Passages:\n{numbered}\n\nQuestion: {question}\n\n"
-                                        + _INSTRUCTION.format(language=language)}]
 
 
 class Generator:
@@ -92,11 +76,8 @@ class Generator:
         self.backend = backend
         self.config = config or GenerationConfig()
         self.verifier = Verifier(pipeline.data, pipeline.embedder, self.config.verify)
-        data = pipeline.data
-        self._row = {(s.doc_id, s.start): i for i, s in enumerate(data.sentences)}
-        self._doc_rows: dict[str, list[int]] = {}
-        for i, s in enumerate(data.sentences):
-            self._doc_rows.setdefault(s.doc_id, []).append(i)
+        self._prompt = PromptPassages(pipeline.data, backend, self.config.passages, self.config.passage_chars,
+                                      self.config.prompt_tokens)
 
     def answer(self, question: str, k: int | None = None, filters: Filters | None = None,
                mode: Mode | None = None) -> Answer:
@@ -118,7 +99,7 @@ class Generator:
             return
         vector = self.pipeline.embed_question(prepare_question(question).text)
         scores = self.pipeline.data.sentence_vectors @ vector
-        passages = self._fit(extractive.question, extractive.lang, self.passages(extractive, scores), scores)
+        passages = self._prompt.passages(extractive, scores)
         messages = build_messages(extractive.question, extractive.lang, passages)
         grammar = citation_grammar([p.n for p in passages]) if self.config.grammar and passages else None
         prompted = time.perf_counter()
@@ -130,84 +111,40 @@ class Generator:
                 text += piece
                 yield Partial(text)
         generated = time.perf_counter()
-        answer = self._verified(extractive, text, passages)
+        answer, redrafting = self._verified(extractive, text, passages)
         done = time.perf_counter()
         timings = {**extractive.timings_ms, "prompt": (prompted - started) * 1000,
                    "first_token": ((first or generated) - prompted) * 1000, "generate": (generated - prompted) * 1000,
-                   "verify": (done - generated) * 1000, "total": (done - started) * 1000}
+                   "repair": redrafting * 1000, "verify": (done - generated - redrafting) * 1000,
+                   "total": (done - started) * 1000}
         log.info("generated %d characters with %s in %.0f ms", len(text), self.backend.name, timings["generate"])
         yield replace(answer, timings_ms={name: round(ms, 2) for name, ms in timings.items()})
 
-    def passages(self, extractive: Answer, scores: np.ndarray) -> list[Passage]:
-        """The evidence sentences the extractive step cited, each grown with its best neighbours
-        up to `passage_chars`, without repeats: a short prompt, read fast. `scores`: the
-        question's cosine with every sentence of the index."""
-        seeds = [self._row[(c.doc_id, c.start)] for c in extractive.citations if (c.doc_id, c.start) in self._row]
-        sentences = self.pipeline.data.sentences
-        used: set[int] = set()
-        found: list[Passage] = []
-        for seed in seeds:
-            if seed in used or len(found) >= self.config.passages:
-                continue
-            rows = self._grow(seed, used, scores)
-            used.update(rows)
-            found.append(Passage(len(found) + 1, sentences[seed].doc_id, rows,
-                                 " ".join(sentences[r].text for r in rows), seed))
-        return found
-
-    def _is_sentence(self, row: int) -> bool:
-        """Not a heading, caption or list item (those have no closing punctuation)."""
-        return self.pipeline.data.sentences[row].text.rstrip().endswith(_CLOSING)
-
-    def _grow(self, seed: int, used: set[int], scores: np.ndarray) -> tuple[int, ...]:
-        sentences = self.pipeline.data.sentences
-        doc = self._doc_rows[sentences[seed].doc_id]
-        rows, size = [seed], len(sentences[seed].text)
-        while True:
-            around = [r for r in (rows[0] - 1, rows[-1] + 1) if r in doc and r not in used and self._is_sentence(r)
-                      and size + len(sentences[r].text) + 1 <= self.config.passage_chars]
-            if not around:
-                return tuple(rows)
-            best = max(around, key=lambda r: scores[r])
-            rows = sorted([*rows, best])
-            size += len(sentences[best].text) + 1
-
-    def _fit(self, question: str, lang: str, passages: list[Passage], scores: np.ndarray) -> list[Passage]:
-        """Drop the weaker end sentence of the longest passage (never its seed), or the last
-        passage, until the prompt fits in `prompt_tokens` (one sentence always stays)."""
-        sentences = self.pipeline.data.sentences
-        while passages:
-            prompt = "\n".join(m["content"] for m in build_messages(question, lang, passages))
-            if self.backend.count_tokens(prompt) <= self.config.prompt_tokens:
-                break
-            longest = max(passages, key=lambda p: (len(p.rows), len(p.text)))
-            if len(longest.rows) == 1:
-                if len(passages) == 1:
-                    log.warning("the prompt is over its %d-token budget with one sentence left",
-                                self.config.prompt_tokens)
-                    break
-                passages = passages[:-1]
-                continue
-            ends = [r for r in (longest.rows[0], longest.rows[-1]) if r != longest.seed]
-            drop = min(ends, key=lambda r: scores[r])
-            rows = tuple(r for r in longest.rows if r != drop)
-            trimmed = replace(longest, rows=rows, text=" ".join(sentences[r].text for r in rows))
-            passages = [trimmed if p is longest else p for p in passages]
-        return passages
-
-    def _verified(self, extractive: Answer, text: str, passages: Sequence[Passage]) -> Answer:
+    def _verified(self, extractive: Answer, text: str, passages: Sequence[Passage]) -> tuple[Answer, float]:
+        """The answer with each sentence's supporting spans cited, and the seconds spent on second drafts."""
         claims = split_claims(text)
         if not claims:
             log.warning("the language model wrote no sentence (%r)", text[:80])
-            return replace(extractive, notices=extractive.notices + (_NO_TEXT.get(extractive.lang, _NO_TEXT["en"]),))
+            return replace(extractive, notices=extractive.notices + (_NO_TEXT.get(extractive.lang, _NO_TEXT["en"]),)), 0.0
         vectors = self.verifier.embed([c.text for c in claims])
         by_n = {p.n: p for p in passages}
         spans: dict[tuple[str, int, int], SupportingSpan] = {}
         parts: list[str] = []
         unsupported: list[str] = []
+        withdrawn: list[str] = []
+        redrafting = 0.0
         for claim, written, vector in zip(claims, closed(claims), vectors):
+            found = self._supports(claim, extractive.lang, vector, by_n)
+            if not found and self.config.repair:
+                started = time.perf_counter()
+                second, found = self._redraft(claim, extractive, by_n)
+                redrafting += time.perf_counter() - started
+                if second is None or _said(second, claims):  # withdrawn, or only repeats another sentence
+                    withdrawn.append(written)
+                    continue
+                written = closed([second])[0] if found else written
             numbers = []
-            for span in self._supports(claim, extractive.lang, vector, by_n):
+            for span in found:
                 key = (span.doc_id, span.start, span.end)
                 spans.setdefault(key, span)
                 numbers.append(list(spans).index(key) + 1)
@@ -216,12 +153,33 @@ class Generator:
             else:
                 unsupported.append(written)
                 parts.append(f"{written} {UNSUPPORTED_MARK}")
+        if not parts:
+            notice = _WITHDRAWN.get(extractive.lang, _WITHDRAWN["en"])
+            return replace(extractive, notices=extractive.notices + (notice,), withdrawn=tuple(withdrawn)), redrafting
         citations = tuple(self._citation(n, s, extractive) for n, s in enumerate(spans.values(), start=1))
         notices = extractive.notices
         if unsupported:
-            notices += (_unsupported_notice(extractive.lang, len(unsupported), len(claims)),)
+            notices += (_unsupported_notice(extractive.lang, len(unsupported), len(parts)),)
         return replace(extractive, text=" ".join(parts), citations=citations, related=(), notices=notices,
-                       generated=True, unsupported=tuple(unsupported))
+                       generated=True, unsupported=tuple(unsupported), withdrawn=tuple(withdrawn)), redrafting
+
+    def _redraft(self, claim: Claim, extractive: Answer, by_n: dict[int, Passage]
+                 ) -> tuple[Claim | None, list[SupportingSpan]]:
+        """The model's second draft of an unsupported sentence from the passages it cited (all of
+        the prompt's when it cited none), and the spans supporting it; None when withdrawn."""
+        cited = [by_n[n] for n in claim.cited if n in by_n] or list(by_n.values())
+        language = LANGUAGES.get(extractive.lang, "the language of the question")
+        missing = missing_facts(claim.text, " ".join(p.text for p in cited), self.verifier.config)
+        messages = repair_messages(SYSTEM, claim.text, missing, language, extractive.question,
+                                   [(p.n, p.text) for p in cited])
+        second = redraft(self.backend, messages, [p.n for p in cited], self.config.max_tokens)
+        if second is None:
+            log.info("generated sentence withdrawn: %s", claim.text[:80])
+            return None, []
+        vector = self.verifier.embed([second.text])[0]
+        found = self._supports(second, extractive.lang, vector, by_n)
+        log.info("second draft %s: %s", "supported" if found else "still unsupported", second.text[:80])
+        return second, found
 
     def _supports(self, claim: Claim, lang: str, vector: np.ndarray, by_n: dict[int, Passage]) -> list[SupportingSpan]:
         """The spans of the cited passages that support the claim; when none does, the one span of
@@ -244,6 +202,11 @@ class Generator:
                         quote=span.text, score=span.verdict.cosine,
                         answer_start=same.answer_start if same else None, answer_end=same.answer_end if same else None,
                         url=doc.url)
+
+
+def _said(claim: Claim, claims: Sequence[Claim]) -> bool:
+    key = fold(claim.text).rstrip(".!…; ")
+    return any(fold(c.text).rstrip(".!…; ") == key for c in claims)
 
 
 def _unsupported_notice(lang: str, count: int, total: int) -> str:

@@ -97,6 +97,7 @@ class Answer:
     signals: dict[str, float] = field(default_factory=dict)
     generated: bool = False     # written by a language model (qa.generate), each sentence verified
     unsupported: tuple[str, ...] = ()  # generated sentences no cited span supports (marked "[?]" in text)
+    withdrawn: tuple[str, ...] = ()    # generated sentences the model withdrew on a second draft (not shown)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -107,4 +108,5 @@ class Answer:
             "notices": list(self.notices), "timings_ms": self.timings_ms,
             "signals": {k: round(v, 4) for k, v in self.signals.items()},
             "generated": self.generated, "unsupported": list(self.unsupported),
+            "withdrawn": list(self.withdrawn),
         }

@@ -41,7 +41,7 @@ _NUMBER_WORDS = {w: str(n) for n, words in {
     for w in words.split()}
 # English <-> French names that transliteration similarity does not catch.
 _EXONYM_PAIRS = """korea:coree korean:coreen korean:coreenne koreans:coreens north:nord south:sud china:chine
-chinese:chinois chinese:chinoise japan:japon japanese:japonais america:amerique american:americain
+korean:coree chinese:chinois chinese:chinoise japan:japon japanese:japonais america:amerique american:americain
 american:americaine americans:americains united:unis states:etats us:etats us:unis us:americain usa:etats
 usa:unis russian:russe russians:russes russia:russes soviet:sovietique germany:allemagne german:allemand
 britain:bretagne british:britannique england:angleterre european:europeen european:europeenne west:ouest
@@ -50,7 +50,23 @@ ukrainian:ukrainien pentagon:pentagone defense:defense defence:defense ministry:
 foreign:etrangeres affairs:affaires council:conseil security:securite january:janvier february:fevrier
 march:mars april:avril may:mai june:juin july:juillet august:aout september:septembre october:octobre
 november:novembre december:decembre monday:lundi tuesday:mardi wednesday:mercredi thursday:jeudi
-friday:vendredi saturday:samedi sunday:dimanche"""
+friday:vendredi saturday:samedi sunday:dimanche
+spain:espagne spanish:espagnol spanish:espagnole italy:italie italian:italien italian:italienne
+greece:grece greek:grec greek:grecque dutch:neerlandais belgium:belgique belgian:belge
+switzerland:suisse swiss:suisse austria:autriche austrian:autrichien poland:pologne polish:polonais
+sweden:suede swedish:suedois norway:norvege norwegian:norvegien denmark:danemark danish:danois
+finland:finlande ireland:irlande irish:irlandais scotland:ecosse scottish:ecossais wales:galles
+hungary:hongrie turkey:turquie turkish:turc egypt:egypte egyptian:egyptien india:inde indian:indien
+brazil:bresil brazilian:bresilien mexico:mexique mexican:mexicain canada:canada australia:australie
+algeria:algerie morocco:maroc tunisia:tunisie syria:syrie lebanon:liban iran:iran iraq:irak
+israel:israel saudi:saoudite arabia:arabie ukraine:ukraine vietnam:viet cyprus:chypre
+beijing:pekin moscow:moscou london:londres vienna:vienne warsaw:varsovie lisbon:lisbonne athens:athenes
+brussels:bruxelles venice:venise florence:florence rome:rome geneva:geneve seoul:seoul tokyo:tokyo
+french:francais french:francaise france:france europe:europe africa:afrique asia:asie
+african:africain asian:asiatique atlantic:atlantique pacific:pacifique mediterranean:mediterranee
+god:dieu church:eglise king:roi queen:reine emperor:empereur empire:empire pope:pape prince:prince
+battle:bataille university:universite republic:republique revolution:revolution
+parliament:parlement senate:senat president:president minister:ministre army:armee"""
 _CALENDAR_EN = set("""january february march april may june july august september october november december
 monday tuesday wednesday thursday friday saturday sunday""".split())
 _CALENDAR = _CALENDAR_EN | set("""janvier fevrier mars avril mai juin juillet aout septembre octobre novembre

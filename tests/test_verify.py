@@ -157,19 +157,19 @@ QUESTION = "How many containers of munitions did North Korea send to Russia?"
 
 
 def _passage_of(backend: Scripted, fragment: str) -> int:
-    prompt = backend.calls[-1][1]["content"]
+    prompt = backend.calls[0][1]["content"]
     line = next(line for line in prompt.splitlines() if fragment in line)
     return int(line[1 : line.index("]")])
 
 
 def test_generated_answer_keeps_only_verified_citations(pipeline):
     probe = Scripted("x")
-    generator = Generator(pipeline, probe, GenerationConfig(reattribute=False))
+    generator = Generator(pipeline, probe, GenerationConfig(reattribute=False, repair=False))
     generator.answer(QUESTION)
     kirby, shin = _passage_of(probe, "John Kirby"), _passage_of(probe, "7 000 conteneurs")
     backend = Scripted(f"North Korea sent more than 1,000 containers of munitions to Russia [{kirby}][{shin}]. "
                        f"It also sent 50,000 tanks [{kirby}]. South Korea said 7,000 containers were sent. [{shin}]")
-    generator = Generator(pipeline, backend, GenerationConfig(reattribute=False))
+    generator = Generator(pipeline, backend, GenerationConfig(reattribute=False, repair=False))
     steps = list(generator.stream(QUESTION))
     partials, answer = steps[:-1], steps[-1]
     assert partials and all(isinstance(p, Partial) for p in partials)
@@ -194,7 +194,7 @@ def test_a_wrong_citation_is_moved_only_when_another_passage_supports_it(pipelin
     backend = Scripted(f"John Kirby said North Korea sent more than 1,000 containers of munitions [{shin}].")
     answer = Generator(pipeline, backend).answer(QUESTION)
     assert len(answer.citations) == 1 and "John Kirby" in answer.citations[0].quote
-    strict = Generator(pipeline, backend, GenerationConfig(reattribute=False)).answer(QUESTION)
+    strict = Generator(pipeline, backend, GenerationConfig(reattribute=False, repair=False)).answer(QUESTION)
     assert strict.citations == () and len(strict.unsupported) == 1
 
 
@@ -218,5 +218,5 @@ def test_an_empty_generation_falls_back_to_the_quoted_sentences(pipeline):
 def test_prompt_stays_under_its_token_budget(pipeline):
     backend = Scripted("x")
     Generator(pipeline, backend, GenerationConfig(prompt_tokens=300)).answer(QUESTION)
-    prompt = "\n".join(m["content"] for m in backend.calls[-1])
+    prompt = "\n".join(m["content"] for m in backend.calls[0])
     assert backend.count_tokens(prompt) <= 300 and "[1]" in prompt

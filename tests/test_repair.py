@@ -1,0 +1,92 @@
+"""Second drafts of generated sentences that their citations do not support, and the passage
+mentions small models add, with a scripted model over the real seeds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from qa import GenerationConfig, Generator
+from qa.claims import split_claims, without_passage_mentions
+from qa.repair import NONE, repair_grammar
+
+QUESTION = "How many containers of munitions did North Korea send to Russia?"
+
+
+class Replies:
+    """A language model that gives hand-written replies in turn (the last one again when out)."""
+
+    name = "replies"
+
+    def __init__(self, *replies: str) -> None:
+        self.replies = list(replies)
+        self.calls: list[tuple[Sequence[dict[str, str]], str | None]] = []
+
+    def count_tokens(self, text: str) -> int:
+        return len(text) // 3
+
+    def stream(self, messages: Sequence[dict[str, str]], max_tokens: int, temperature: float,
+               grammar: str | None = None) -> Iterator[str]:
+        self.calls.append((messages, grammar))
+        yield self.replies[min(len(self.calls), len(self.replies)) - 1]
+
+
+def _passage(pipeline, fragment: str) -> int:
+    probe = Replies("x")
+    Generator(pipeline, probe, GenerationConfig(repair=False)).answer(QUESTION)
+    prompt = probe.calls[0][0][1]["content"]
+    line = next(line for line in prompt.splitlines() if fragment in line)
+    return int(line[1 : line.index("]")])
+
+
+def test_passage_mentions_are_dropped_from_generated_sentences():
+    assert without_passage_mentions("Lavrov, qui est mentionné dans le passage 3.") == "Lavrov."
+    assert without_passage_mentions("It rose by 7,4% (passage 3).") == "It rose by 7,4%."
+    assert without_passage_mentions("As stated in passages 1 and 2, Kim met Putin.") == "Kim met Putin."
+    assert without_passage_mentions("D’après l’extrait 2, la Corée a tiré.") == "La Corée a tiré."
+    # a passage that is not a prompt passage stays
+    assert without_passage_mentions("Il a franchi le passage 3 fois.") == "Il a franchi le passage 3 fois."
+    assert [c.text for c in split_claims("Kim met Putin, according to passage 2. [2]")] == ["Kim met Putin."]
+
+
+def test_the_repair_grammar_allows_one_cited_sentence_or_none():
+    grammar = repair_grammar([1, 3])
+    assert grammar.startswith(f'root ::= sentence | "{NONE}"') and '"[3]"' in grammar and '"[2]"' not in grammar
+
+
+def test_an_unsupported_sentence_gets_a_second_draft_told_what_the_passages_lack(pipeline):
+    kirby, shin = _passage(pipeline, "John Kirby"), _passage(pipeline, "7 000 conteneurs")
+    backend = Replies(f"North Korea sent more than 1,000 containers of munitions to Russia. [{kirby}] "
+                      f"South Korea said 9,000 containers were sent. [{shin}]",
+                      f"South Korea said 7,000 containers were sent. [{shin}]")
+    answer = Generator(pipeline, backend).answer(QUESTION)
+    assert answer.generated and answer.unsupported == () and answer.withdrawn == ()
+    assert "South Korea said 7,000 containers were sent. [2]" in answer.text and "9,000" not in answer.text
+    assert "7 000 conteneurs" in answer.citations[1].quote
+    repair_prompt, grammar = backend.calls[1]
+    assert '"9000"' in repair_prompt[1]["content"] and "9,000 containers" in repair_prompt[1]["content"]
+    assert grammar is not None and f'"[{shin}]"' in grammar
+    assert answer.timings_ms["repair"] > 0
+
+
+def test_a_sentence_the_model_withdraws_is_not_shown(pipeline):
+    kirby = _passage(pipeline, "John Kirby")
+    backend = Replies(f"North Korea sent more than 1,000 containers of munitions to Russia. [{kirby}] "
+                      f"It also sent 50,000 tanks. [{kirby}]", NONE)
+    answer = Generator(pipeline, backend).answer(QUESTION)
+    assert answer.generated and answer.withdrawn == ("It also sent 50,000 tanks.",)
+    assert "tanks" not in answer.text and answer.unsupported == () and len(answer.citations) == 1
+
+
+def test_a_second_draft_that_fails_again_stays_marked(pipeline):
+    kirby = _passage(pipeline, "John Kirby")
+    backend = Replies(f"It also sent 50,000 tanks. [{kirby}]", f"It sent 60,000 tanks. [{kirby}]")
+    answer = Generator(pipeline, backend).answer(QUESTION)
+    assert answer.unsupported == ("It also sent 50,000 tanks.",) and "[?]" in answer.text
+
+
+def test_when_every_sentence_is_withdrawn_the_quoted_sentences_are_shown(pipeline):
+    kirby = _passage(pipeline, "John Kirby")
+    answer = Generator(pipeline, Replies(f"It also sent 50,000 tanks. [{kirby}]", NONE)).answer(QUESTION)
+    assert not answer.generated and answer.withdrawn == ("It also sent 50,000 tanks.",)
+    assert answer.citations == pipeline.ask(QUESTION).citations
+    assert any("withdrew" in n for n in answer.notices)
