@@ -6,8 +6,8 @@ the dev set's report half (French, English, English over French articles, French
 ones, out-of-corpus), each group taken in the order of the sha256 of the question ids, so the
 list is the same on every machine. Reported: containment (the gold answer inside the answer),
 the share of generated sentences supported by their citations (a sentence the model withdrew on
-its second draft counts as unsupported), the share of answers written in
-the question's language, the unanswerable questions still refused, and seconds to the first
+its second draft counts as unsupported; also among the sentences shown), the share of the
+answers with generated text written in the question's language, the unanswerable questions still refused, and seconds to the first
 token and in all (p50/p95)."""
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def run_mixed(parts: list[MixedSet], hybrid: Variant, generated: Variant, backen
 
 
 def generation_summary(rows: list[QuestionResult], keep: Callable[[QuestionResult], bool] = lambda r: True
-                       ) -> dict[str, float]:
+                       ) -> dict[str, float | None]:
     rows = [r for r in rows if keep(r)]
     answerable = [r for r in rows if r.answerable]
     unanswerable = [r for r in rows if not r.answerable]
@@ -88,8 +88,12 @@ def generation_summary(rows: list[QuestionResult], keep: Callable[[QuestionResul
         "questions": len(rows), "answerable": len(answerable),
         "containment": mean([float(r.contains) for r in answerable]),
         "supported": 1 - sum(r.unsupported for r in written) / sentences if sentences else 0.0,
-        "language_match": mean([float(r.answer_lang == r.lang) for r in written if r.answer_lang]),
+        # answers with generated text (not those whose every sentence was withdrawn); None: no such answer
+        "language_match": mean([float(r.answer_lang == r.lang) for r in written if r.answer_lang])
+        if any(r.answer_lang for r in written) else None,
         "withdrawn": sum(r.withdrawn for r in written) / sentences if sentences else 0.0,
+        "supported_shown": 1 - (sum(r.unsupported - r.withdrawn for r in written)
+                                / max(1, sentences - sum(r.withdrawn for r in written))) if sentences else 0.0,
         "refused_unanswerable": mean([float(r.abstained) for r in unanswerable]),
         "false_abstention": mean([float(r.abstained) for r in answerable]),
         "first_token_p50_s": percentile([r.first_token_ms for r in written], 50) / 1000,
@@ -102,15 +106,16 @@ def generation_summary(rows: list[QuestionResult], keep: Callable[[QuestionResul
 def generation_table(extractive: list[QuestionResult], written: list[QuestionResult], model: str) -> list[str]:
     """Markdown: the generated answers overall and per group, the extractive ones beside them."""
     lines = [f"## Generated answers on the fixed mixed list ({model})", "",
-             "| answers | group | n | contains | supported | withdrawn | in the question's language | "
-             "unanswerable refused | false abst. | first token p50 / p95 s | total p50 / p95 s |",
-             "|---|---|" + "---|" * 9]
+             "| answers | group | n | contains | supported | supported, shown | withdrawn | "
+             "in the question's language | unanswerable refused | false abst. | first token p50 / p95 s | "
+             "total p50 / p95 s |", "|---|---|" + "---|" * 10]
     groups = ["all"] + sorted({r.pair for r in written})
     for label, rows in (("generated", written), ("extractive", extractive)):
         for group in groups:
             s = generation_summary(rows, (lambda r: True) if group == "all" else (lambda r, g=group: r.pair == g))
-            written_only = (f"{s['supported']:.3f} | {s['withdrawn']:.3f} | {s['language_match']:.3f}"
-                            if label == "generated" else "– | – | –")
+            language = "–" if s["language_match"] is None else f"{s['language_match']:.3f}"
+            written_only = (f"{s['supported']:.3f} | {s['supported_shown']:.3f} | {s['withdrawn']:.3f} | {language}"
+                            if label == "generated" else "– | – | – | –")
             timing = (f"{s['first_token_p50_s']:.1f} / {s['first_token_p95_s']:.1f} | "
                       f"{s['total_p50_s']:.1f} / {s['total_p95_s']:.1f}") if label == "generated" else "– | –"
             lines.append(f"| {label} | {group} | {int(s['questions'])} | {s['containment']:.3f} | {written_only} | "

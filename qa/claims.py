@@ -18,15 +18,15 @@ _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _CLOSING = tuple(".!?…»\"”)’")
 # What small models add although told not to: "…, according to passage 2", "(passage 3)", "qui est
 # mentionné dans le passage 3". The passage number is not a fact of the article; the verifier would
-# read it as one.
-_PASSAGE = r"(?:the |le |la |l['’] ?)?(?:passages?|extraits?|texte|text)\s*\[?\d+\]?(?:\s*(?:,|and|et)\s*\[?\d+\]?)*"
-_MENTION = re.compile(
-    r"\s*\(\s*(?:see |voir |cf\. ?)?" + _PASSAGE + r"\s*\)"
-    r"|[,;]?\s*(?:(?:which|that|who|qui)\s+(?:is|are|was|were|est|sont|a été|ont été)\s+)?"
-    r"(?:(?:mentioned|stated|cited|described|noted|given|mentionnée?s?|citée?s?|indiquée?s?|décrite?s?)\s+)?"
-    r"(?:according to|as (?:stated|mentioned|noted|described|given) in|(?:stated |mentioned )?in|from|selon|"
-    r"d['’] ?après|(?:comme )?(?:indiqué |mentionné )?dans)\s+" + _PASSAGE + r"(?=\s*(?:[.!?,;]|\[|$))",
-    re.IGNORECASE)
+# read it as one. {n} is filled with the prompt's passage numbers.
+_PASSAGE = (r"(?P<core>(?:the |le |la |les |l['’] ?)?(?:passages?|extraits?|textes?|text)\s*\[?(?:{n})\]?"
+            r"(?:\s*(?:,|-|–|and|et)\s*\[?(?:{n})\]?)*)")
+_MENTION = (r"\s*\(\s*(?:see |voir |cf\. ?)?" + _PASSAGE + r"\s*\)"
+            r"|(?P<lead>[,;])?\s*\b(?:(?:which|that|who|qui)\s+(?:is|are|was|were|est|sont|a été|ont été)\s+)?"
+            r"(?:(?:mentioned|stated|cited|described|noted|given|mentionnée?s?|citée?s?|indiquée?s?|décrite?s?)\s+)?"
+            r"(?:according to|as (?:stated|mentioned|noted|described|given) in|(?:stated |mentioned )?in|from|"
+            r"selon|d['’] ?après|au|aux|(?:comme )?(?:indiqué |mentionné )?dans)\s+" + _PASSAGE.replace("core", "core2")
+            + r"(?(lead)(?:,(?=\s)|(?=\s*(?:[.!?;]|\[|$)))|(?=\s*(?:[.!?,;]|\[|$)))")
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def split_claims(text: str) -> list[Claim]:
             sentence = sentence[leading.end():]
         previous_end = end
         cited = _numbers(sentence)
-        clean = without_passage_mentions(_MARKERS.sub(" ", _BULLET.sub("", sentence)))
+        clean = _MARKERS.sub(" ", _BULLET.sub("", sentence))
         clean = re.sub(r"\s+([.,;:!?…])", r"\1", re.sub(r"\s+", " ", clean)).strip()
         if any(c.isalnum() for c in clean):
             pieces.append((clean, cited))
@@ -66,13 +66,31 @@ def split_claims(text: str) -> list[Claim]:
     return list(claims.values())
 
 
-def without_passage_mentions(text: str) -> str:
-    """The sentence without its references to the prompt's passages by number."""
-    kept = _MENTION.sub("", text).strip()
-    if kept == text.strip():
-        return kept
-    kept = kept.lstrip(",;: ")
-    return kept[:1].upper() + kept[1:]
+def without_passage_mentions(text: str, numbers: Sequence[int], passages: Sequence[str] = ()) -> str:
+    """The answer without its references to the prompt's passages `numbers` ("according to passage
+    2"), unless the words themselves are in the passages' text (an article may speak of "le texte 2"
+    of a law)."""
+    if not numbers:
+        return text
+    pattern = re.compile(_MENTION.replace("{n}", "|".join(str(n) for n in sorted(set(numbers), reverse=True))),
+                         re.IGNORECASE)
+    source = fold(" ".join(passages))
+
+    out, at = [], 0
+    for match in pattern.finditer(text):
+        if fold(match.group("core") or match.group("core2")) in source:
+            continue
+        before = "".join(out) + text[at : match.start()]
+        out.append(text[at : match.start()])
+        at = match.end()
+        if re.search(r"(^|[.!?…]\s*(\[\d+\]\s*)*|\n)\s*$", before):  # it opened a sentence
+            out.append(re.match(r"\s*", match.group(0)).group(0))
+            rest = re.match(r"[\s,;:]*", text[at:])
+            at += rest.end() if rest else 0
+            if at < len(text):
+                out.append(text[at].upper())
+                at += 1
+    return "".join(out) + text[at:]
 
 
 def closed(claims: Sequence[Claim]) -> list[str]:

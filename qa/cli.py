@@ -60,6 +60,7 @@ def _format_answer(answer: Answer) -> str:
     lines = [textwrap.fill(answer.text, width=100)]
     lines += [f"note: {n}" for n in answer.notices]
     lines += [f"unsupported: {s}" for s in answer.unsupported]
+    lines += [f"withdrawn (not shown): {s}" for s in answer.withdrawn]
     label, sources = ("Related passages", answer.related) if answer.abstained else ("Sources", answer.citations)
     if sources:
         lines.append(f"\n{label}:")

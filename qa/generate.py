@@ -16,6 +16,7 @@ notice."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing
@@ -24,14 +25,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from index.analyzer import fold
-from qa.claims import UNSUPPORTED_MARK, Claim, citation_grammar, closed, split_claims
-from qa.llm import ChatBackend
+from qa.claims import UNSUPPORTED_MARK, Claim, citation_grammar, closed, split_claims, without_passage_mentions
+from qa.llm import ChatBackend, LLMError
 from qa.pipeline import Pipeline
 from qa.question import prepare_question
 from qa.prompt import LANGUAGES, SYSTEM, Passage, PromptPassages, build_messages
 from qa.repair import redraft, repair_messages
 from qa.types import Answer, Citation, Filters, Mode
-from qa.verify import SupportingSpan, Verifier, VerifyConfig, missing_facts
+from qa.verify import SupportingSpan, Verifier, VerifyConfig
 
 __all__ = ["GenerationConfig", "Passage", "Claim", "Partial", "Generator", "split_claims", "build_messages",
            "UNSUPPORTED_MARK"]
@@ -56,7 +57,8 @@ class GenerationConfig:
     grammar: bool = True            # constrain the output: every sentence ends with markers of the prompt's passages
     reattribute: bool = True        # a sentence its citations do not support may be verified against
                                     # the other passages of the prompt (and cited to the one that holds)
-    repair: bool = True             # such a sentence gets a second draft from its passages (qa.repair)
+    repair: int = 2                 # up to this many such sentences get a second draft from their
+                                    # passages (qa.repair); 0: none
     verify: VerifyConfig = field(default_factory=VerifyConfig)
 
 
@@ -122,7 +124,7 @@ class Generator:
 
     def _verified(self, extractive: Answer, text: str, passages: Sequence[Passage]) -> tuple[Answer, float]:
         """The answer with each sentence's supporting spans cited, and the seconds spent on second drafts."""
-        claims = split_claims(text)
+        claims = split_claims(without_passage_mentions(text, [p.n for p in passages], [p.text for p in passages]))
         if not claims:
             log.warning("the language model wrote no sentence (%r)", text[:80])
             return replace(extractive, notices=extractive.notices + (_NO_TEXT.get(extractive.lang, _NO_TEXT["en"]),)), 0.0
@@ -133,13 +135,16 @@ class Generator:
         unsupported: list[str] = []
         withdrawn: list[str] = []
         redrafting = 0.0
+        redrafts = self.config.repair
         for claim, written, vector in zip(claims, closed(claims), vectors):
             found = self._supports(claim, extractive.lang, vector, by_n)
-            if not found and self.config.repair:
+            if not found and redrafts > 0:
+                redrafts -= 1
                 started = time.perf_counter()
                 second, found = self._redraft(claim, extractive, by_n)
                 redrafting += time.perf_counter() - started
-                if second is None or _said(second, claims):  # withdrawn, or only repeats another sentence
+                others = [c.text for c in claims if c is not claim] + parts
+                if second is None or (found and _said(second.text, others)):  # withdrawn, or repeats another
                     withdrawn.append(written)
                     continue
                 written = closed([second])[0] if found else written
@@ -160,6 +165,8 @@ class Generator:
         notices = extractive.notices
         if unsupported:
             notices += (_unsupported_notice(extractive.lang, len(unsupported), len(parts)),)
+        if withdrawn:
+            notices += (_withdrawn_notice(extractive.lang, len(withdrawn)),)
         return replace(extractive, text=" ".join(parts), citations=citations, related=(), notices=notices,
                        generated=True, unsupported=tuple(unsupported), withdrawn=tuple(withdrawn)), redrafting
 
@@ -169,10 +176,14 @@ class Generator:
         the prompt's when it cited none), and the spans supporting it; None when withdrawn."""
         cited = [by_n[n] for n in claim.cited if n in by_n] or list(by_n.values())
         language = LANGUAGES.get(extractive.lang, "the language of the question")
-        missing = missing_facts(claim.text, " ".join(p.text for p in cited), self.verifier.config)
-        messages = repair_messages(SYSTEM, claim.text, missing, language, extractive.question,
-                                   [(p.n, p.text) for p in cited])
-        second = redraft(self.backend, messages, [p.n for p in cited], self.config.max_tokens)
+        numbered = [(p.n, p.text) for p in cited]
+        missing = self.verifier.missing(claim.text, " ".join(p.text for p in cited))
+        messages = repair_messages(SYSTEM, claim.text, missing, language, extractive.question, numbered)
+        try:
+            second = redraft(self.backend, messages, numbered, self.config.max_tokens, self.config.temperature)
+        except LLMError as err:  # the first draft stands, flagged
+            log.warning("no second draft (%s): %s", err, claim.text[:80])
+            return claim, []
         if second is None:
             log.info("generated sentence withdrawn: %s", claim.text[:80])
             return None, []
@@ -204,9 +215,16 @@ class Generator:
                         url=doc.url)
 
 
-def _said(claim: Claim, claims: Sequence[Claim]) -> bool:
-    key = fold(claim.text).rstrip(".!…; ")
-    return any(fold(c.text).rstrip(".!…; ") == key for c in claims)
+def _said(text: str, others: Sequence[str]) -> bool:
+    """Whether the sentence only repeats one of `others` (sentences, or shown parts with markers)."""
+    key = fold(text).rstrip(".!…; ")
+    return any(fold(re.sub(r"\s*\[[\d?]+\]", "", o)).rstrip(".!…; ") == key for o in others)
+
+
+def _withdrawn_notice(lang: str, count: int) -> str:
+    if lang == "fr":
+        return f"{count} phrase(s) de la réponse générée, que les articles n’étayaient pas, ont été retirées."
+    return f"{count} generated sentence(s) that the articles did not support were withdrawn."
 
 
 def _unsupported_notice(lang: str, count: int, total: int) -> str:

@@ -9,9 +9,10 @@ marked unsupported."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
-from qa.claims import Claim, citation_grammar, split_claims
+from qa.claims import Claim, citation_grammar, split_claims, without_passage_mentions
 from qa.llm import ChatBackend
 
 __all__ = ["NONE", "repair_messages", "repair_grammar", "redraft"]
@@ -42,12 +43,13 @@ def repair_grammar(numbers: Sequence[int]) -> str:
     return "\n".join([f'root ::= sentence | "{NONE}"', *lines[1:]])
 
 
-def redraft(backend: ChatBackend, messages: list[dict[str, str]], numbers: Sequence[int],
-            max_tokens: int) -> Claim | None:
-    """The model's new draft of the sentence, or None when it says the passages do not say it (or
-    writes nothing usable)."""
-    text = "".join(backend.stream(messages, max_tokens, 0.0, repair_grammar(numbers)))
-    if text.strip().upper().startswith(NONE):
+def redraft(backend: ChatBackend, messages: list[dict[str, str]], passages: Sequence[tuple[int, str]],
+            max_tokens: int, temperature: float) -> Claim | None:
+    """The model's new draft of the sentence, or None when it answers NONE (or writes nothing
+    usable). `passages`: the numbered passages of `messages`."""
+    numbers = [n for n, _ in passages]
+    text = "".join(backend.stream(messages, max_tokens, temperature, repair_grammar(numbers)))
+    if re.fullmatch(rf"\W*{NONE}\W*", text):
         return None
-    claims = split_claims(text)
+    claims = split_claims(without_passage_mentions(text, numbers, [t for _, t in passages]))
     return claims[0] if claims else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from qa import GenerationConfig, Generator
+from qa import GenerationConfig, Generator, LLMError
 from qa.claims import split_claims, without_passage_mentions
 from qa.repair import NONE, repair_grammar
 
@@ -32,20 +32,32 @@ class Replies:
 
 def _passage(pipeline, fragment: str) -> int:
     probe = Replies("x")
-    Generator(pipeline, probe, GenerationConfig(repair=False)).answer(QUESTION)
+    Generator(pipeline, probe, GenerationConfig(repair=0)).answer(QUESTION)
     prompt = probe.calls[0][0][1]["content"]
     line = next(line for line in prompt.splitlines() if fragment in line)
     return int(line[1 : line.index("]")])
 
 
 def test_passage_mentions_are_dropped_from_generated_sentences():
-    assert without_passage_mentions("Lavrov, qui est mentionné dans le passage 3.") == "Lavrov."
-    assert without_passage_mentions("It rose by 7,4% (passage 3).") == "It rose by 7,4%."
-    assert without_passage_mentions("As stated in passages 1 and 2, Kim met Putin.") == "Kim met Putin."
-    assert without_passage_mentions("D’après l’extrait 2, la Corée a tiré.") == "La Corée a tiré."
-    # a passage that is not a prompt passage stays
-    assert without_passage_mentions("Il a franchi le passage 3 fois.") == "Il a franchi le passage 3 fois."
-    assert [c.text for c in split_claims("Kim met Putin, according to passage 2. [2]")] == ["Kim met Putin."]
+    def cut(text: str) -> str:
+        return without_passage_mentions(text, [1, 2, 3], ["L'Assemblée examine le texte 2 du gouvernement."])
+
+    assert cut("Lavrov, qui est mentionné dans le passage 3. [3]") == "Lavrov. [3]"
+    assert cut("It rose by 7,4% (passage 3). [3]") == "It rose by 7,4%. [3]"
+    assert cut("iPhone sales rose (passages 1-2). [1]") == "iPhone sales rose. [1]"
+    assert cut("As stated in passage 1, Kim met Putin. [1] Selon les passages 1 et 2, il a vu Shoigu. [2]") == (
+        "Kim met Putin. [1] Il a vu Shoigu. [2]")
+    assert cut("Kim, according to passage 2, met Putin. [2]") == "Kim met Putin. [2]"
+    assert cut("Kim met Putin, according to passage [2]. [2]") == "Kim met Putin. [2]"
+    # not a prompt passage, not a reference, or words the passages themselves use: kept
+    assert cut("Le bateau est passé dans le passage 7. [1]") == "Le bateau est passé dans le passage 7. [1]"
+    assert cut("Il a franchi le passage 3 fois. [1]") == "Il a franchi le passage 3 fois. [1]"
+    assert cut("It was sold in the Berlin text 2. [1]") == "It was sold in the Berlin text 2. [1]"
+    assert cut("Les députés ont adopté l'amendement dans le texte 2. [1]") == (
+        "Les députés ont adopté l'amendement dans le texte 2. [1]")
+    assert without_passage_mentions("Kim met Putin, according to passage 2. [2]", []) == (
+        "Kim met Putin, according to passage 2. [2]")
+    assert [c.text for c in split_claims(cut("Kim met Putin, according to passage 2. [2]"))] == ["Kim met Putin."]
 
 
 def test_the_repair_grammar_allows_one_cited_sentence_or_none():
@@ -90,3 +102,41 @@ def test_when_every_sentence_is_withdrawn_the_quoted_sentences_are_shown(pipelin
     assert not answer.generated and answer.withdrawn == ("It also sent 50,000 tanks.",)
     assert answer.citations == pipeline.ask(QUESTION).citations
     assert any("withdrew" in n for n in answer.notices)
+
+
+def test_a_second_draft_that_repeats_the_sentence_stays_flagged_not_withdrawn(pipeline):
+    kirby = _passage(pipeline, "John Kirby")
+    same = f"It also sent 50,000 tanks. [{kirby}]"
+    answer = Generator(pipeline, Replies(same, same)).answer(QUESTION)
+    assert answer.unsupported == ("It also sent 50,000 tanks.",) and answer.withdrawn == ()
+
+
+def test_a_second_draft_starting_with_none_is_a_sentence(pipeline):
+    kirby = _passage(pipeline, "John Kirby")
+    backend = Replies(f"It also sent 50,000 tanks. [{kirby}]", f"None of the 50,000 tanks was sent. [{kirby}]")
+    answer = Generator(pipeline, backend).answer(QUESTION)
+    assert answer.withdrawn == () and answer.unsupported == ("It also sent 50,000 tanks.",)
+
+
+def test_a_failing_second_draft_leaves_the_first_flagged(pipeline):
+    kirby = _passage(pipeline, "John Kirby")
+
+    class Failing(Replies):
+        def stream(self, messages, max_tokens, temperature, grammar=None):
+            if self.calls:
+                raise LLMError("The language model server did not answer within 5 s.")
+            yield from super().stream(messages, max_tokens, temperature, grammar)
+
+    answer = Generator(pipeline, Failing(f"North Korea sent more than 1,000 containers of munitions to Russia. [{kirby}] "
+                                         f"It also sent 50,000 tanks. [{kirby}]")).answer(
+        QUESTION)
+    assert answer.generated and answer.unsupported == ("It also sent 50,000 tanks.",)
+
+
+def test_at_most_the_configured_number_of_sentences_get_a_second_draft(pipeline):
+    kirby = _passage(pipeline, "John Kirby")
+    backend = Replies(f"It sent 50,000 tanks. [{kirby}] It sent 60,000 jets. [{kirby}] It sent 70,000 ships. [{kirby}]",
+                      NONE)
+    answer = Generator(pipeline, backend, GenerationConfig(repair=2)).answer(QUESTION)
+    assert len(backend.calls) == 3 and len(answer.withdrawn) == 2 and len(answer.unsupported) == 1
+    assert any("withdrawn" in n for n in answer.notices)

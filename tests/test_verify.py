@@ -164,12 +164,12 @@ def _passage_of(backend: Scripted, fragment: str) -> int:
 
 def test_generated_answer_keeps_only_verified_citations(pipeline):
     probe = Scripted("x")
-    generator = Generator(pipeline, probe, GenerationConfig(reattribute=False, repair=False))
+    generator = Generator(pipeline, probe, GenerationConfig(reattribute=False, repair=0))
     generator.answer(QUESTION)
     kirby, shin = _passage_of(probe, "John Kirby"), _passage_of(probe, "7 000 conteneurs")
     backend = Scripted(f"North Korea sent more than 1,000 containers of munitions to Russia [{kirby}][{shin}]. "
                        f"It also sent 50,000 tanks [{kirby}]. South Korea said 7,000 containers were sent. [{shin}]")
-    generator = Generator(pipeline, backend, GenerationConfig(reattribute=False, repair=False))
+    generator = Generator(pipeline, backend, GenerationConfig(reattribute=False, repair=0))
     steps = list(generator.stream(QUESTION))
     partials, answer = steps[:-1], steps[-1]
     assert partials and all(isinstance(p, Partial) for p in partials)
@@ -194,7 +194,7 @@ def test_a_wrong_citation_is_moved_only_when_another_passage_supports_it(pipelin
     backend = Scripted(f"John Kirby said North Korea sent more than 1,000 containers of munitions [{shin}].")
     answer = Generator(pipeline, backend).answer(QUESTION)
     assert len(answer.citations) == 1 and "John Kirby" in answer.citations[0].quote
-    strict = Generator(pipeline, backend, GenerationConfig(reattribute=False, repair=False)).answer(QUESTION)
+    strict = Generator(pipeline, backend, GenerationConfig(reattribute=False, repair=0)).answer(QUESTION)
     assert strict.citations == () and len(strict.unsupported) == 1
 
 
