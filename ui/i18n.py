@@ -49,7 +49,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "answer_label": "Short answer",
         "generate": "Generate a fluent answer",
         "generate_info": "A language model writes the answer in your language; every sentence is checked "
-                         "against the sentences it cites, and what they do not support is marked [?].",
+                         "against the sentences it cites; what they do not support is redrafted, withdrawn or "
+                         "marked [?].",
         "generate_unavailable": "Not available: start the page with a model (python -m ui --gguf PATH, or "
                                 "--llm-url URL --llm-model NAME; make generate-setup fetches one).",
         "stop": "Stop",
@@ -113,7 +114,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "answer_label": "Réponse courte",
         "generate": "Rédiger une réponse avec un modèle de langue",
         "generate_info": "Un modèle de langue rédige la réponse dans votre langue ; chaque phrase est vérifiée "
-                         "contre les phrases qu’elle cite, et ce qu’elles n’étayent pas est marqué [?].",
+                         "contre les phrases qu’elle cite ; ce qu’elles n’étayent pas est réécrit, retiré ou "
+                         "marqué [?].",
         "generate_unavailable": "Indisponible : lancez la page avec un modèle (python -m ui --gguf CHEMIN, ou "
                                 "--llm-url URL --llm-model NOM ; make generate-setup en installe un).",
         "stop": "Arrêter",
