@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator as Steps, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 
@@ -30,7 +30,7 @@ from qa.llm import ChatBackend, LLMError
 from qa.pipeline import Pipeline
 from qa.question import prepare_question
 from qa.prompt import LANGUAGES, SYSTEM, Passage, PromptPassages, build_messages
-from qa.repair import redraft, repair_messages
+from qa.repair import parse_redraft, repair_grammar, repair_messages
 from qa.types import Answer, Citation, Filters, Mode
 from qa.verify import SupportingSpan, Verifier, VerifyConfig
 
@@ -113,7 +113,7 @@ class Generator:
                 text += piece
                 yield Partial(text)
         generated = time.perf_counter()
-        answer, redrafting = self._verified(extractive, text, passages)
+        answer, redrafting = yield from self._verified(extractive, text, passages)
         done = time.perf_counter()
         timings = {**extractive.timings_ms, "prompt": (prompted - started) * 1000,
                    "first_token": ((first or generated) - prompted) * 1000, "generate": (generated - prompted) * 1000,
@@ -122,8 +122,10 @@ class Generator:
         log.info("generated %d characters with %s in %.0f ms", len(text), self.backend.name, timings["generate"])
         yield replace(answer, timings_ms={name: round(ms, 2) for name, ms in timings.items()})
 
-    def _verified(self, extractive: Answer, text: str, passages: Sequence[Passage]) -> tuple[Answer, float]:
-        """The answer with each sentence's supporting spans cited, and the seconds spent on second drafts."""
+    def _verified(self, extractive: Answer, text: str, passages: Sequence[Passage]
+                  ) -> Steps[Partial, None, tuple[Answer, float]]:
+        """The answer with each sentence's supporting spans cited, and the seconds spent on second
+        drafts; while one is written, the first draft again (so that closing the stream stops it)."""
         claims = split_claims(without_passage_mentions(text, [p.n for p in passages], [p.text for p in passages]))
         if not claims:
             log.warning("the language model wrote no sentence (%r)", text[:80])
@@ -141,7 +143,7 @@ class Generator:
             if not found and redrafts > 0:
                 redrafts -= 1
                 started = time.perf_counter()
-                second, found = self._redraft(claim, extractive, by_n)
+                second, found = yield from self._redraft(claim, extractive, by_n, text)
                 redrafting += time.perf_counter() - started
                 others = [c.text for c in claims if c is not claim] + parts
                 if second is None or (found and _said(second.text, others)):  # withdrawn, or repeats another
@@ -170,8 +172,8 @@ class Generator:
         return replace(extractive, text=" ".join(parts), citations=citations, related=(), notices=notices,
                        generated=True, unsupported=tuple(unsupported), withdrawn=tuple(withdrawn)), redrafting
 
-    def _redraft(self, claim: Claim, extractive: Answer, by_n: dict[int, Passage]
-                 ) -> tuple[Claim | None, list[SupportingSpan]]:
+    def _redraft(self, claim: Claim, extractive: Answer, by_n: dict[int, Passage], draft: str
+                 ) -> Steps[Partial, None, tuple[Claim | None, list[SupportingSpan]]]:
         """The model's second draft of an unsupported sentence from the passages it cited (all of
         the prompt's when it cited none), and the spans supporting it; None when withdrawn."""
         cited = [by_n[n] for n in claim.cited if n in by_n] or list(by_n.values())
@@ -179,11 +181,17 @@ class Generator:
         numbered = [(p.n, p.text) for p in cited]
         missing = self.verifier.missing(claim.text, " ".join(p.text for p in cited))
         messages = repair_messages(SYSTEM, claim.text, missing, language, extractive.question, numbered)
+        text = ""
         try:
-            second = redraft(self.backend, messages, numbered, self.config.max_tokens, self.config.temperature)
+            with closing(iter(self.backend.stream(messages, self.config.max_tokens, self.config.temperature,
+                                                  repair_grammar([n for n, _ in numbered])))) as pieces:
+                for piece in pieces:
+                    text += piece
+                    yield Partial(draft)
         except LLMError as err:  # the first draft stands, flagged
             log.warning("no second draft (%s): %s", err, claim.text[:80])
             return claim, []
+        second = parse_redraft(text, numbered)
         if second is None:
             log.info("generated sentence withdrawn: %s", claim.text[:80])
             return None, []

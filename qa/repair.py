@@ -13,9 +13,8 @@ import re
 from collections.abc import Sequence
 
 from qa.claims import Claim, citation_grammar, split_claims, without_passage_mentions
-from qa.llm import ChatBackend
 
-__all__ = ["NONE", "repair_messages", "repair_grammar", "redraft"]
+__all__ = ["NONE", "repair_messages", "repair_grammar", "parse_redraft"]
 
 NONE = "NONE"
 _INSTRUCTION = ("Your sentence: \"{claim}\"\n{problem}Rewrite it in {language} as one sentence that states only "
@@ -43,13 +42,10 @@ def repair_grammar(numbers: Sequence[int]) -> str:
     return "\n".join([f'root ::= sentence | "{NONE}"', *lines[1:]])
 
 
-def redraft(backend: ChatBackend, messages: list[dict[str, str]], passages: Sequence[tuple[int, str]],
-            max_tokens: int, temperature: float) -> Claim | None:
-    """The model's new draft of the sentence, or None when it answers NONE (or writes nothing
-    usable). `passages`: the numbered passages of `messages`."""
-    numbers = [n for n, _ in passages]
-    text = "".join(backend.stream(messages, max_tokens, temperature, repair_grammar(numbers)))
+def parse_redraft(text: str, passages: Sequence[tuple[int, str]]) -> Claim | None:
+    """The second draft the model wrote, or None when it answered NONE (or wrote nothing usable).
+    `passages`: the numbered passages of its prompt."""
     if re.fullmatch(rf"\W*{NONE}\W*", text):
         return None
-    claims = split_claims(without_passage_mentions(text, numbers, [t for _, t in passages]))
+    claims = split_claims(without_passage_mentions(text, [n for n, _ in passages], [t for _, t in passages]))
     return claims[0] if claims else None

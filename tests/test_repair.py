@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from qa import GenerationConfig, Generator, LLMError
+from qa import GenerationConfig, Generator, LLMError, Partial
 from qa.claims import split_claims, without_passage_mentions
 from qa.repair import NONE, repair_grammar
 
@@ -140,3 +140,29 @@ def test_at_most_the_configured_number_of_sentences_get_a_second_draft(pipeline)
     answer = Generator(pipeline, backend, GenerationConfig(repair=2)).answer(QUESTION)
     assert len(backend.calls) == 3 and len(answer.withdrawn) == 2 and len(answer.unsupported) == 1
     assert any("withdrawn" in n for n in answer.notices)
+
+
+def test_closing_the_stream_during_a_second_draft_stops_it(pipeline):
+    kirby = _passage(pipeline, "John Kirby")
+    closed: list[bool] = []
+
+    class Slow(Replies):
+        def stream(self, messages, max_tokens, temperature, grammar=None):
+            self.calls.append((messages, grammar))
+            if len(self.calls) == 1:
+                yield f"It also sent 50,000 tanks. [{kirby}]"
+                return
+            try:
+                for word in ["It ", "sent ", "1,000 ", "containers. ", f"[{kirby}]"]:
+                    yield word
+            finally:
+                closed.append(True)
+
+    backend = Slow()
+    steps = Generator(pipeline, backend).stream(QUESTION)
+    for step in steps:
+        if len(backend.calls) == 2:  # the second draft has begun
+            assert isinstance(step, Partial) and step.text == f"It also sent 50,000 tanks. [{kirby}]"
+            steps.close()
+            break
+    assert closed == [True]
