@@ -84,6 +84,7 @@ def generation_summary(rows: list[QuestionResult], keep: Callable[[QuestionResul
     unanswerable = [r for r in rows if not r.answerable]
     written = [r for r in rows if r.generated and not r.abstained]
     sentences = sum(r.sentences for r in written)
+    shown = sentences - sum(r.withdrawn for r in written)
     return {
         "questions": len(rows), "answerable": len(answerable),
         "containment": mean([float(r.contains) for r in answerable]),
@@ -92,8 +93,7 @@ def generation_summary(rows: list[QuestionResult], keep: Callable[[QuestionResul
         "language_match": mean([float(r.answer_lang == r.lang) for r in written if r.answer_lang])
         if any(r.answer_lang for r in written) else None,
         "withdrawn": sum(r.withdrawn for r in written) / sentences if sentences else 0.0,
-        "supported_shown": 1 - (sum(r.unsupported - r.withdrawn for r in written)
-                                / max(1, sentences - sum(r.withdrawn for r in written))) if sentences else 0.0,
+        "supported_shown": 1 - sum(r.unsupported - r.withdrawn for r in written) / shown if shown else None,
         "refused_unanswerable": mean([float(r.abstained) for r in unanswerable]),
         "false_abstention": mean([float(r.abstained) for r in answerable]),
         "first_token_p50_s": percentile([r.first_token_ms for r in written], 50) / 1000,
@@ -113,8 +113,8 @@ def generation_table(extractive: list[QuestionResult], written: list[QuestionRes
     for label, rows in (("generated", written), ("extractive", extractive)):
         for group in groups:
             s = generation_summary(rows, (lambda r: True) if group == "all" else (lambda r, g=group: r.pair == g))
-            language = "–" if s["language_match"] is None else f"{s['language_match']:.3f}"
-            written_only = (f"{s['supported']:.3f} | {s['supported_shown']:.3f} | {s['withdrawn']:.3f} | {language}"
+            language, shown = ("–" if s[key] is None else f"{s[key]:.3f}" for key in ("language_match", "supported_shown"))
+            written_only = (f"{s['supported']:.3f} | {shown} | {s['withdrawn']:.3f} | {language}"
                             if label == "generated" else "– | – | – | –")
             timing = (f"{s['first_token_p50_s']:.1f} / {s['first_token_p95_s']:.1f} | "
                       f"{s['total_p50_s']:.1f} / {s['total_p95_s']:.1f}") if label == "generated" else "– | –"

@@ -22,7 +22,7 @@ _CLOSING = tuple(".!?…»\"”)’")
 _PASSAGE = (r"(?P<core>(?:the |le |la |les |l['’] ?)?(?:passages?|extraits?|textes?|text)\s*\[?(?:{n})\]?"
             r"(?:\s*(?:,|-|–|and|et)\s*\[?(?:{n})\]?)*)")
 _MENTION = (r"\s*\(\s*(?:see |voir |cf\. ?)?" + _PASSAGE + r"\s*\)"
-            r"|(?P<lead>[,;])?\s*\b(?:(?:which|that|who|qui)\s+(?:is|are|was|were|est|sont|a été|ont été)\s+)?"
+            r"|(?P<lead>,)?\s*\b(?:(?:which|that|who|qui)\s+(?:is|are|was|were|est|sont|a été|ont été)\s+)?"
             r"(?:(?:mentioned|stated|cited|described|noted|given|mentionnée?s?|citée?s?|indiquée?s?|décrite?s?)\s+)?"
             r"(?:according to|as (?:stated|mentioned|noted|described|given) in|(?:stated |mentioned )?in|from|"
             r"selon|d['’] ?après|au|aux|(?:comme )?(?:indiqué |mentionné )?dans)\s+" + _PASSAGE.replace("core", "core2")
@@ -78,18 +78,22 @@ def without_passage_mentions(text: str, numbers: Sequence[int], passages: Sequen
 
     out, at = [], 0
     for match in pattern.finditer(text):
-        if fold(match.group("core") or match.group("core2")) in source:
+        core = re.escape(fold(match.group("core") or match.group("core2")))
+        if re.search(rf"(?<!\w){core}(?!\w)", source):  # the passages' own words
             continue
         before = "".join(out) + text[at : match.start()]
         out.append(text[at : match.start()])
         at = match.end()
-        if re.search(r"(^|[.!?…]\s*(\[\d+\]\s*)*|\n)\s*$", before):  # it opened a sentence
+        if not match.group("lead") and re.search(r"(^|[.!?…]\s*(\[\d+\]\s*)*|\n|[«“\"(]\s*)\s*$", before):
+            # it opened a sentence (or a quote): the next word opens it now
             out.append(re.match(r"\s*", match.group(0)).group(0))
             rest = re.match(r"[\s,;:]*", text[at:])
             at += rest.end() if rest else 0
             if at < len(text):
                 out.append(text[at].upper())
                 at += 1
+        elif re.search(r"[,;:]\s*$", before) and (comma := re.match(r"\s*,", text[at:])):
+            at += comma.end()  # "Putin; according to passage 2, he left": the aside's comma goes too
     return "".join(out) + text[at:]
 
 

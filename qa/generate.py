@@ -7,9 +7,9 @@ numbered in a prompt kept under `prompt_tokens`, after a fixed system prompt tha
 keeps evaluated between questions. A grammar (`qa.claims.citation_grammar`) makes every sentence
 the model writes end with markers of those passages (`qa.prompt` builds the prompt). Each
 generated sentence keeps only the citations whose passage supports it (`qa.verify`), mapped to
-the exact sentence span of the article. A sentence without one gets a second draft from its
-passages (`qa.repair`): the model restates it as they state it, or withdraws it; one still
-unsupported is marked "[?]" and listed in `Answer.unsupported`, one withdrawn in
+the exact sentence span of the article. A sentence without one (up to `repair` per answer) gets a
+second draft from its passages (`qa.repair`): the model restates it as they state it, or withdraws
+it; one still unsupported is marked "[?]" and listed in `Answer.unsupported`, one withdrawn in
 `Answer.withdrawn`. When the model withdraws every sentence, the extractive answer is shown with a
 notice."""
 

@@ -114,6 +114,8 @@ class LlamaCppBackend:
                     piece = chunk["choices"][0]["delta"].get("content")
                     if piece:
                         yield piece
+            except (ValueError, RuntimeError) as err:  # llama.cpp's decode, context and grammar failures
+                raise LLMError(f"The local model failed while writing: {err}") from err
             finally:
                 chunks.close()
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+import pytest
+
 from qa import GenerationConfig, Generator, LLMError, Partial
 from qa.claims import split_claims, without_passage_mentions
 from qa.repair import NONE, repair_grammar
@@ -49,12 +51,17 @@ def test_passage_mentions_are_dropped_from_generated_sentences():
         "Kim met Putin. [1] Il a vu Shoigu. [2]")
     assert cut("Kim, according to passage 2, met Putin. [2]") == "Kim met Putin. [2]"
     assert cut("Kim met Putin, according to passage [2]. [2]") == "Kim met Putin. [2]"
+    assert cut("Sanctions by the U.S., according to passage 2, were lifted. [2]") == (
+        "Sanctions by the U.S. were lifted. [2]")
+    assert cut("Kim met Putin; according to passage 2, he left. [2]") == "Kim met Putin; he left. [2]"
+    assert cut("« Selon le passage 2, il part. » [2]") == "« Il part. » [2]"
     # not a prompt passage, not a reference, or words the passages themselves use: kept
     assert cut("Le bateau est passé dans le passage 7. [1]") == "Le bateau est passé dans le passage 7. [1]"
     assert cut("Il a franchi le passage 3 fois. [1]") == "Il a franchi le passage 3 fois. [1]"
     assert cut("It was sold in the Berlin text 2. [1]") == "It was sold in the Berlin text 2. [1]"
     assert cut("Les députés ont adopté l'amendement dans le texte 2. [1]") == (
         "Les députés ont adopté l'amendement dans le texte 2. [1]")
+    assert without_passage_mentions("Il vote, selon le texte 2. [1]", [1, 2], ["Le contexte 2."]) == "Il vote. [1]"
     assert without_passage_mentions("Kim met Putin, according to passage 2. [2]", []) == (
         "Kim met Putin, according to passage 2. [2]")
     assert [c.text for c in split_claims(cut("Kim met Putin, according to passage 2. [2]"))] == ["Kim met Putin."]
@@ -166,3 +173,30 @@ def test_closing_the_stream_during_a_second_draft_stops_it(pipeline):
             steps.close()
             break
     assert closed == [True]
+
+
+def test_a_supported_second_draft_that_repeats_another_sentence_is_withdrawn(pipeline):
+    kirby = _passage(pipeline, "John Kirby")
+    said = f"North Korea sent more than 1,000 containers of munitions to Russia. [{kirby}]"
+    answer = Generator(pipeline, Replies(f"{said} It also sent 50,000 tanks. [{kirby}]", said)).answer(QUESTION)
+    assert answer.withdrawn == ("It also sent 50,000 tanks.",) and answer.text.count("1,000 containers") == 1
+
+
+def test_the_generation_table_counts_withdrawn_sentences_against_support_and_shows_dashes():
+    from eval.generation import generation_summary, generation_table
+    from eval.runner import QuestionResult
+
+    def row(n: str, sentences: int, unsupported: int, withdrawn: int, lang: str) -> QuestionResult:
+        return QuestionResult(id=n, lang="en", type="answerable", variant="generated", answerable=True, abstained=False,
+                              confidence=1.0, cross_lingual=False, recall_1=1, recall_5=1, recall_10=1, mrr_10=1,
+                              ndcg_10=1, contains=True, citations=1, correct_citations=1, latency_ms=10.0,
+                              generated=True, sentences=sentences, unsupported=unsupported, withdrawn=withdrawn,
+                              answer_lang=lang, pair="en→en")
+
+    kept, emptied = row("a", 3, 1, 0, "en"), row("b", 1, 1, 1, "")
+    s = generation_summary([kept, emptied])
+    assert s["supported"] == 0.5 and s["supported_shown"] == pytest.approx(2 / 3) and s["withdrawn"] == 0.25
+    assert s["language_match"] == 1.0
+    alone = generation_summary([emptied])
+    assert alone["supported_shown"] is None and alone["language_match"] is None
+    assert "| 0.000 | – | 1.000 | – |" in "\n".join(generation_table([], [emptied], "m"))
