@@ -71,7 +71,7 @@ MODELS: dict[str, GGUFModel] = {m.name: m for m in (
               "Qwen2.5-Coder-1.5B-Instruct, Q4_K_M (1.12 GB): the default; better French and English",
               "40 mixed questions (python -m eval --generate): contains 0.588 (0.471 in the generated text alone), "
               "supported 0.805 (withdrawn sentences counted; all those shown), question's language 0.968, first "
-              "token p50 2.6 s, total p50 8.5 s"),
+              "token p50 2.6 s, total p50 8.8 s"),
 )}
 DEFAULT_GGUF = "qwen2.5-1.5b"  # the one that answers well (the measured figures above)
 
