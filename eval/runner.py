@@ -116,8 +116,8 @@ def _one(pipeline: Pipeline, q: EvalQuestion, variant: str, generator: Generator
     short = first.short_answer if first is not None else None
     # a generated answer's sentences: those shown, and those the model withdrew (counted as unsupported)
     written = answer.generated or bool(answer.withdrawn)
-    sentences = 0 if answer.abstained else len(answer.withdrawn) + (
-        len(split_claims(answer.text)) if answer.generated else 0 if written else len(answer.citations))
+    shown = len(split_claims(answer.text)) if answer.generated else 0 if written else len(answer.citations)
+    sentences = 0 if answer.abstained else shown + len(answer.withdrawn)
     return QuestionResult(
         id=q.id, lang=q.lang or answer.lang, type=q.type, variant=variant, answerable=gold.answerable,
         abstained=answer.abstained, confidence=answer.confidence,

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from index.analyzer import fold
 from index.sentences import split_sentences
 
-__all__ = ["Claim", "UNSUPPORTED_MARK", "split_claims", "closed", "citation_grammar", "without_passage_mentions"]
+__all__ = ["Claim", "UNSUPPORTED_MARK", "split_claims", "claim_key", "closed", "citation_grammar",
+           "without_passage_mentions"]
 
 UNSUPPORTED_MARK = "[?]"
 _MARKERS = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
@@ -60,10 +61,15 @@ def split_claims(text: str) -> list[Claim]:
             pieces[-1][1].extend(cited)
     claims: dict[str, Claim] = {}
     for sentence, cited in pieces:
-        key = fold(sentence).rstrip(".!…; ")
+        key = claim_key(sentence)
         previous = claims.get(key)
         claims[key] = Claim(sentence, tuple(dict.fromkeys((previous.cited if previous else ()) + tuple(cited))))
     return list(claims.values())
+
+
+def claim_key(sentence: str) -> str:
+    """What two wordings of one sentence share: accents, case and closing punctuation aside."""
+    return fold(sentence).rstrip(".!…; ")
 
 
 def without_passage_mentions(text: str, numbers: Sequence[int], passages: Sequence[str] = ()) -> str:
@@ -81,7 +87,7 @@ def without_passage_mentions(text: str, numbers: Sequence[int], passages: Sequen
         core = re.escape(fold(match.group("core") or match.group("core2")))
         if re.search(rf"(?<!\w){core}(?!\w)", source):  # the passages' own words
             continue
-        before = "".join(out) + text[at : match.start()]
+        before = text[: match.start()]
         out.append(text[at : match.start()])
         at = match.end()
         if not match.group("lead") and re.search(r"(^|[.!?…]\s*(\[\d+\]\s*)*|\n|[«“\"(]\s*)\s*$", before):
@@ -108,17 +114,19 @@ def _numbers(markers: str) -> list[int]:
     return [int(n) for group in _MARKERS.findall(markers) for n in re.split(r"\s*[,;]\s*", group)]
 
 
-def citation_grammar(numbers: Sequence[int], sentences: int = 3) -> str:
+def citation_grammar(numbers: Sequence[int], sentences: int = 3, alternative: str | None = None) -> str:
     """A GBNF grammar (llama.cpp's) for an answer of one to `sentences` sentences on one line,
     each ending with its punctuation, a space and one or more markers `[n]` of `numbers` (the
     passages of the prompt), e.g. `Kim met Putin in Pyongyang. [1][2]`. A full stop inside a
-    sentence must be followed by a letter or digit ("7.5", "U.S"), not by a space."""
+    sentence must be followed by a letter or digit ("7.5", "U.S"), not by a space. With
+    `alternative`, that bare word is allowed instead of the sentences."""
     if not numbers:
         raise ValueError("a citation grammar needs at least one passage number")
     cite = " | ".join(f'"[{n}]"' for n in sorted(set(numbers)))
     more = f' (" " sentence){{0,{max(0, sentences - 1)}}}' if sentences > 1 else ""
+    instead = f' | "{alternative}"' if alternative else ""
     return "\n".join((
-        f"root ::= sentence{more}",
+        f"root ::= sentence{more}{instead}",
         'sentence ::= first rest* [.!?] " " cite+',
         "first ::= [^\\[\\]\\n .!?]",
         "rest ::= [^\\[\\]\\n.!?] | [.!?] [^\\[\\]\\n .!?]",

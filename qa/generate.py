@@ -16,7 +16,6 @@ notice."""
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Generator as Steps, Iterator, Sequence
 from contextlib import closing
@@ -24,8 +23,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from index.analyzer import fold
-from qa.claims import UNSUPPORTED_MARK, Claim, citation_grammar, closed, split_claims, without_passage_mentions
+from qa.claims import (UNSUPPORTED_MARK, Claim, citation_grammar, claim_key, closed, split_claims,
+                       without_passage_mentions)
 from qa.llm import ChatBackend, LLMError
 from qa.pipeline import Pipeline
 from qa.question import prepare_question
@@ -138,6 +137,7 @@ class Generator:
         withdrawn: list[str] = []
         redrafting = 0.0
         redrafts = self.config.repair
+        redrafted: list[str] = []  # second drafts shown
         for claim, written, vector in zip(claims, closed(claims), vectors):
             found = self._supports(claim, extractive.lang, vector, by_n)
             if not found and redrafts > 0:
@@ -145,11 +145,13 @@ class Generator:
                 started = time.perf_counter()
                 second, found = yield from self._redraft(claim, extractive, by_n, text)
                 redrafting += time.perf_counter() - started
-                others = [c.text for c in claims if c is not claim] + parts
-                if second is None or (found and _said(second.text, others)):  # withdrawn, or repeats another
+                others = {claim_key(c.text) for c in claims if c is not claim} | set(redrafted)
+                if second is None or (found and claim_key(second.text) in others):  # withdrawn, or repeats another
                     withdrawn.append(written)
                     continue
-                written = closed([second])[0] if found else written
+                if found:
+                    written = closed([second])[0]
+                    redrafted.append(claim_key(second.text))
             numbers = []
             for span in found:
                 key = (span.doc_id, span.start, span.end)
@@ -221,12 +223,6 @@ class Generator:
                         quote=span.text, score=span.verdict.cosine,
                         answer_start=same.answer_start if same else None, answer_end=same.answer_end if same else None,
                         url=doc.url)
-
-
-def _said(text: str, others: Sequence[str]) -> bool:
-    """Whether the sentence only repeats one of `others` (sentences, or shown parts with markers)."""
-    key = fold(text).rstrip(".!…; ")
-    return any(fold(re.sub(r"\s*\[[\d?]+\]", "", o)).rstrip(".!…; ") == key for o in others)
 
 
 def _withdrawn_notice(lang: str, count: int) -> str:

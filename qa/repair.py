@@ -38,8 +38,7 @@ def repair_messages(system: str, claim: str, missing: Sequence[str], language: s
 
 def repair_grammar(numbers: Sequence[int]) -> str:
     """One sentence ending with markers of `numbers`, or the bare word NONE."""
-    lines = citation_grammar(numbers, sentences=1).split("\n")
-    return "\n".join([f'root ::= sentence | "{NONE}"', *lines[1:]])
+    return citation_grammar(numbers, sentences=1, alternative=NONE)
 
 
 def parse_redraft(text: str, passages: Sequence[tuple[int, str]]) -> Claim | None:
