@@ -15,6 +15,7 @@ __all__ = ["Claim", "UNSUPPORTED_MARK", "split_claims", "claim_key", "closed", "
 UNSUPPORTED_MARK = "[?]"
 _MARKERS = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _LEADING_MARKERS = re.compile(r"^\s*(?:\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]\s*)+")
+_CUT_MARKER = re.compile(r"\[\s*(\d*)\s*$")   # "… Moscow. [1" when the token limit cut the marker
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _CLOSING = tuple(".!?…»\"”)’")
 # What small models add although told not to: "…, according to passage 2", "(passage 3)", "qui est
@@ -42,7 +43,7 @@ def split_claims(text: str) -> list[Claim]:
     """Sentences of a generated answer (lines count as sentences). Markers written after a
     sentence's full stop on the same line ("… Moscow. [2] Then …") belong to that sentence; markers
     opening a line ("[2] Moscow …") to that line. A sentence repeated counts once."""
-    text = text.replace(UNSUPPORTED_MARK, " ")
+    text = _CUT_MARKER.sub(lambda m: f"[{m.group(1)}]" if m.group(1) else "", text.replace(UNSUPPORTED_MARK, " "))
     pieces: list[tuple[str, list[int]]] = []
     previous_end = 0
     for start, end in split_sentences(text):

@@ -273,6 +273,7 @@ def test_llama_cpp_parses_the_citation_grammar(gguf: Path) -> None:
     from llama_cpp import LlamaGrammar
 
     assert LlamaGrammar.from_string(citation_grammar([1, 2, 3, 4]), verbose=False) is not None
+    assert LlamaGrammar.from_string(citation_grammar([1, 2], alternative="NONE"), verbose=False) is not None
 
 
 @pytest.mark.slow

@@ -96,6 +96,12 @@ def test_a_sentence_the_model_withdraws_is_not_shown(pipeline):
     assert "tanks" not in answer.text and answer.unsupported == () and len(answer.citations) == 1
 
 
+def test_a_marker_cut_by_the_token_limit_still_cites():
+    assert [(c.text, c.cited) for c in split_claims("Kim met Putin. [2] He left. [1")] == [
+        ("Kim met Putin.", (2,)), ("He left.", (1,))]
+    assert [(c.text, c.cited) for c in split_claims("Kim met Putin. [")] == [("Kim met Putin.", ())]
+
+
 def test_a_second_draft_that_fails_again_stays_marked(pipeline):
     kirby = _passage(pipeline, "John Kirby")
     backend = Replies(f"It also sent 50,000 tanks. [{kirby}]", f"It sent 60,000 tanks. [{kirby}]")
