@@ -4,7 +4,8 @@ questions, against the extractive answers to the same questions.
 The list: 10 seed questions (French, English over the French articles, unanswerable) and 30 of
 the dev set's report half (French, English, English over French articles, French over English
 ones, out-of-corpus), each group taken in the order of the sha256 of the question ids, so the
-list is the same on every machine. Reported: containment (the gold answer inside the answer),
+list is the same on every machine. Reported: containment (the gold answer inside what the answer
+shows: its text or the spans it cites; also in its text alone),
 the share of generated sentences supported by their citations (a sentence the model withdrew on
 its second draft counts as unsupported; also among the sentences shown), the share of the
 answers with generated text written in the question's language, the unanswerable questions still refused, and seconds to the first
@@ -88,7 +89,8 @@ def generation_summary(rows: list[QuestionResult], keep: Callable[[QuestionResul
     return {
         "questions": len(rows), "answerable": len(answerable),
         "containment": mean([float(r.contains) for r in answerable]),
-        "supported": 1 - sum(r.unsupported for r in written) / sentences if sentences else 0.0,
+        "containment_text": mean([float(r.text_contains) for r in answerable]),
+        "supported": 1 - sum(r.unsupported for r in written) / sentences if sentences else None,
         # answers with generated text (not those whose every sentence was withdrawn); None: no such answer
         "language_match": mean([float(r.answer_lang == r.lang) for r in written if r.answer_lang])
         if any(r.answer_lang for r in written) else None,
@@ -106,19 +108,21 @@ def generation_summary(rows: list[QuestionResult], keep: Callable[[QuestionResul
 def generation_table(extractive: list[QuestionResult], written: list[QuestionResult], model: str) -> list[str]:
     """Markdown: the generated answers overall and per group, the extractive ones beside them."""
     lines = [f"## Generated answers on the fixed mixed list ({model})", "",
-             "| answers | group | n | contains | supported | supported, shown | withdrawn | "
+             "| answers | group | n | contains | in the text | supported | supported, shown | withdrawn | "
              "in the question's language | unanswerable refused | false abst. | first token p50 / p95 s | "
-             "total p50 / p95 s |", "|---|---|" + "---|" * 10]
+             "total p50 / p95 s |", "|---|---|" + "---|" * 11]
     groups = ["all"] + sorted({r.pair for r in written})
     for label, rows in (("generated", written), ("extractive", extractive)):
         for group in groups:
             s = generation_summary(rows, (lambda r: True) if group == "all" else (lambda r, g=group: r.pair == g))
-            language, shown = ("–" if s[key] is None else f"{s[key]:.3f}" for key in ("language_match", "supported_shown"))
-            written_only = (f"{s['supported']:.3f} | {shown} | {s['withdrawn']:.3f} | {language}"
+            supported, shown, language = ("–" if s[key] is None else f"{s[key]:.3f}"
+                                          for key in ("supported", "supported_shown", "language_match"))
+            written_only = (f"{supported} | {shown} | {s['withdrawn']:.3f} | {language}"
                             if label == "generated" else "– | – | – | –")
             timing = (f"{s['first_token_p50_s']:.1f} / {s['first_token_p95_s']:.1f} | "
                       f"{s['total_p50_s']:.1f} / {s['total_p95_s']:.1f}") if label == "generated" else "– | –"
-            lines.append(f"| {label} | {group} | {int(s['questions'])} | {s['containment']:.3f} | {written_only} | "
+            lines.append(f"| {label} | {group} | {int(s['questions'])} | {s['containment']:.3f} | "
+                         f"{s['containment_text']:.3f} | {written_only} | "
                          f"{s['refused_unanswerable']:.3f} | {s['false_abstention']:.3f} | {timing} |")
             if label == "extractive":
                 break

@@ -92,9 +92,14 @@ def ndcg_at(hits: Sequence[Located], gold: Gold, k: int) -> float:
     return dcg / ideal
 
 
+_EDGES = " .,;:!?\"'«»“”()[]"
+
+
 def contains_answer(text: str, answers: Sequence[str]) -> bool:
+    """A gold answer is in `text` (`normalize`d), its own leading and trailing punctuation aside
+    (answers cut from a sentence keep some: "the Amazon Jungle,")."""
     norm = normalize(text)
-    return any(normalize(a) in norm for a in answers if a.strip())
+    return any(gold in norm for gold in (normalize(a).strip(_EDGES) for a in answers) if gold)
 
 
 def citation_correct(citation: Located, quote: str, gold: Gold) -> bool:

@@ -48,7 +48,7 @@ class QuestionResult:
     recall_10: float
     mrr_10: float
     ndcg_10: float
-    contains: bool
+    contains: bool             # the gold answer is in what the answer shows: its text or a cited span
     citations: int
     correct_citations: int
     latency_ms: float
@@ -66,6 +66,8 @@ class QuestionResult:
     short_exact: bool = False
     short_f1: float = 0.0
     answer_lang: str = ""        # the language a generated answer is written in (French or English)
+    text_contains: bool = False  # the gold answer is in the answer's text itself (for a generated one,
+                                 # the model's own words; an extractive one's text is its cited spans)
 
 
 def corpus_pipeline(corpus: Path, cache_dir: Path, progress: bool = True, config: QAConfig | None = None,
@@ -124,7 +126,9 @@ def _one(pipeline: Pipeline, q: EvalQuestion, variant: str, generator: Generator
         cross_lingual=bool(answer.signals.get("cross_lingual")),
         recall_1=recall_at(hits, gold, 1), recall_5=recall_at(hits, gold, 5), recall_10=recall_at(hits, gold, 10),
         mrr_10=mrr_at(hits, gold, 10), ndcg_10=ndcg_at(hits, gold, 10),
-        contains=not answer.abstained and contains_answer(answer.text, gold.answers),
+        contains=not answer.abstained and (contains_answer(answer.text, gold.answers)
+                                           or any(contains_answer(c.quote, gold.answers) for c in answer.citations)),
+        text_contains=not answer.abstained and contains_answer(answer.text, gold.answers),
         citations=len(answer.citations), correct_citations=correct, latency_ms=latency, answer=answer.text,
         cited=[{"doc_id": c.doc_id, "start": c.start, "end": c.end} for c in answer.citations],
         signals=dict(answer.signals), generated=written, sentences=sentences,

@@ -55,6 +55,10 @@ def test_contains_answer():
     assert contains_answer("… expédié plus de 1 000 conteneurs de munitions", GOLD.answers)
     assert not contains_answer("7 000 conteneurs", GOLD.answers)
     assert not contains_answer("anything", ("",))
+    # a gold answer's own edge punctuation (cut from its sentence) does not count, inner one does
+    assert contains_answer("It is also known as Amazonia or the Amazon Jungle. [1]", ("known as Amazonia or the Amazon Jungle,",))
+    assert not contains_answer("anything", (", ",))
+    assert contains_answer("19.3% of households", ("19.3%",)) and not contains_answer("193 households", ("19.3%",))
 
 
 def test_citation_is_correct_by_span_or_by_quoted_answer():
