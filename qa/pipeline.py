@@ -20,7 +20,7 @@ from index.lang import detect_language
 from qa.abstain import AbstainConfig
 from qa.answer import assemble
 from qa.evidence import EvidenceConfig, Scored, SentenceScorer
-from qa.question import ANSWER_LANGS, Question, prepare_question
+from qa.question import ANSWER_LANGS, Question, keep_end, prepare_question, question_message
 from qa.reader import Reader
 from qa.reading import Combination
 from qa.retrieval import Ranked, RetrievalConfig, Retriever
@@ -151,8 +151,8 @@ class Pipeline:
         tokens = self.embedder.count_tokens(question.text)
         if tokens <= limit:
             return question
-        text = question.text[: int(len(question.text) * limit / tokens)].rsplit(" ", 1)[0]
-        notice = f"The question was cut to its first {len(text)} characters, as much as the model reads."
+        text = keep_end(question.text, int(len(question.text) * limit / tokens))
+        notice = question_message("model_cut", question.lang, n=len(text))
         return replace(question, text=text, notices=question.notices + (notice,))
 
     def _rank(self, question: Question, mode: Mode, filters: Filters | None, timings: dict[str, float]):

@@ -12,8 +12,8 @@ from enum import Enum
 from index.analyzer import fold
 from index.lang import detect_language
 
-__all__ = ["QuestionError", "Kind", "Question", "check_question", "prepare_question", "MAX_QUESTION_CHARS",
-           "ANSWER_LANGS"]
+__all__ = ["QuestionError", "Kind", "Question", "check_question", "prepare_question", "question_message",
+           "keep_end", "MAX_QUESTION_CHARS", "ANSWER_LANGS"]
 
 MAX_QUESTION_CHARS = 1000
 ANSWER_LANGS = ("en", "fr")   # what the app answers in (another language is answered in English)
@@ -21,8 +21,41 @@ _TAG = re.compile(r"<\s*(script|style)\b.*?<\s*/\s*\1\s*>|<[^>]{0,500}>", re.IGN
 _SPACE = re.compile(r"\s+")
 
 
+_MESSAGES = {
+    "tags": {"en": "HTML tags were removed from the question.",
+             "fr": "Les balises HTML ont été retirées de la question."},
+    "shortened": {"en": "The question was shortened to its last {n} characters (the question is usually at the end).",
+                  "fr": "La question a été raccourcie à ses {n} derniers caractères (la question est d’ordinaire à la "
+                        "fin)."},
+    "model_cut": {"en": "The question was cut to its last {n} characters, as much as the model reads.",
+                  "fr": "La question a été coupée à ses {n} derniers caractères, ce que le modèle peut lire."},
+    "not_text": {"en": "The question must be text; type a question in French or English.",
+                 "fr": "La question doit être du texte ; posez une question en français ou en anglais."},
+    "empty": {"en": "The question is empty; type a question in French or English.",
+              "fr": "La question est vide ; posez une question en français ou en anglais."},
+}
+
+
+def question_message(key: str, lang: str, **values: object) -> str:
+    """One of the question's notices or errors, in French or English (`lang`; English otherwise)."""
+    texts = _MESSAGES[key]
+    return texts.get(lang, texts["en"]).format(**values)
+
+
 class QuestionError(ValueError):
-    """The question cannot be asked as it is; the message says what to do."""
+    """The question cannot be asked as it is; the message says what to do (in English; `french`
+    when one was given, for a French page)."""
+
+    def __init__(self, message: str, french: str | None = None) -> None:
+        super().__init__(message)
+        self.french = french
+
+    @classmethod
+    def of(cls, key: str) -> QuestionError:
+        return cls(question_message(key, "en"), question_message(key, "fr"))
+
+    def in_language(self, lang: str) -> str:
+        return self.french if lang == "fr" and self.french else str(self)
 
 
 class Kind(str, Enum):
@@ -64,33 +97,53 @@ def question_kind(text: str) -> Kind:
     return Kind.OTHER
 
 
-def _clean(raw: str) -> tuple[str, list[str]]:
-    notices = []
+def keep_end(text: str, chars: int) -> str:
+    """The last `chars` characters of `text` or fewer, starting at a word (a pasted paragraph
+    usually ends with its question)."""
+    if len(text) <= chars:
+        return text
+    kept = text[len(text) - chars :]
+    if not text[len(text) - chars - 1].isspace() and " " in kept:
+        kept = kept.split(" ", 1)[1]
+    return kept.strip()
+
+
+def _clean(raw: str) -> tuple[str, list[tuple[str, dict[str, object]]]]:
+    """The cleaned text, and its notices as (message key, values)."""
+    notices: list[tuple[str, dict[str, object]]] = []
     text = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in raw)
     without_tags = _TAG.sub(" ", text)
     if without_tags != text:
-        notices.append("HTML tags were removed from the question.")
+        notices.append(("tags", {}))
     text = _SPACE.sub(" ", html.unescape(without_tags)).strip()
     if len(text) > MAX_QUESTION_CHARS:
-        text = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
-        notices.append(f"The question was shortened to its first {len(text)} characters.")
+        text = keep_end(text, MAX_QUESTION_CHARS)
+        notices.append(("shortened", {"n": len(text)}))
+    return text, notices
+
+
+def _checked(raw: str) -> tuple[str, list[tuple[str, dict[str, object]]]]:
+    if not isinstance(raw, str):
+        raise QuestionError.of("not_text")
+    text, notices = _clean(raw)
+    if not any(c.isalnum() for c in text):
+        raise QuestionError.of("empty")
     return text, notices
 
 
 def check_question(raw: str) -> tuple[str, list[str]]:
-    """The cleaned question and its notices; raises `QuestionError` when nothing answerable is
-    left (what `prepare_question` checks, without detecting the language: a CLI fails fast)."""
-    if not isinstance(raw, str):
-        raise QuestionError("The question must be text; type a question in French or English.")
-    text, notices = _clean(raw)
-    if not any(c.isalnum() for c in text):
-        raise QuestionError("The question is empty; type a question in French or English.")
-    return text, notices
+    """The cleaned question and its notices (in English); raises `QuestionError` when nothing
+    answerable is left (what `prepare_question` checks, without detecting the language: a CLI
+    fails fast)."""
+    text, notices = _checked(raw)
+    return text, [question_message(key, "en", **values) for key, values in notices]
 
 
 def prepare_question(raw: str, langs: Iterable[str] = ANSWER_LANGS) -> Question:
     """Raises `QuestionError` when nothing answerable is left once the question is cleaned. Its
-    language is told among `langs`: the languages the app answers in and its articles' own."""
-    text, notices = check_question(raw)
-    return Question(raw=raw, text=text, lang=detect_language(text, among=langs), kind=question_kind(text),
-                    notices=tuple(notices))
+    language is told among `langs`: the languages the app answers in and its articles' own; its
+    notices are in that language (English unless French)."""
+    text, notices = _checked(raw)
+    lang = detect_language(text, among=langs)
+    return Question(raw=raw, text=text, lang=lang, kind=question_kind(text),
+                    notices=tuple(question_message(key, lang, **values) for key, values in notices))

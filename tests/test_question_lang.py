@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.question import prepare_question
+from qa.question import MAX_QUESTION_CHARS, QuestionError, keep_end, prepare_question
 
 
 @pytest.mark.parametrize(("question", "lang"), [
@@ -18,3 +18,24 @@ def test_short_questions_are_told_among_the_apps_languages(question, lang):
 
 def test_a_corpus_language_is_a_question_language_too():
     assert prepare_question("Wer hat den Vertrag unterschrieben?", ("de", "en", "fr")).lang == "de"
+
+
+def test_a_long_pasted_paragraph_keeps_its_end_where_the_question_is():
+    question = prepare_question("Contexte : la Russie et la Corée du Nord se rapprochent. " * 40
+                                + "Combien de conteneurs la Corée du Nord a-t-elle envoyés ?")
+    assert question.text.endswith("Combien de conteneurs la Corée du Nord a-t-elle envoyés ?")
+    assert len(question.text) <= MAX_QUESTION_CHARS and question.text.startswith(("Contexte", "la ", "Russie", "et ", "Corée", "du ", "Nord", "se ", "rapprochent"))
+    assert question.notices == (f"La question a été raccourcie à ses {len(question.text)} derniers caractères "
+                                "(la question est d’ordinaire à la fin).",)
+
+
+def test_notices_and_errors_come_in_the_question_or_page_language():
+    assert prepare_question("<b>Who met Kim?</b>").notices == ("HTML tags were removed from the question.",)
+    assert prepare_question("<b>Qui a rencontré Kim ?</b>").notices == (
+        "Les balises HTML ont été retirées de la question.",)
+    with pytest.raises(QuestionError) as caught:
+        prepare_question("  ?! ")
+    assert str(caught.value) == "The question is empty; type a question in French or English."
+    assert caught.value.in_language("fr") == "La question est vide ; posez une question en français ou en anglais."
+    assert QuestionError("No article named x.").in_language("fr") == "No article named x."
+    assert keep_end("un deux trois", 9) == "trois" and keep_end("un deux trois", 13) == "un deux trois"

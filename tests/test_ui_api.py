@@ -78,7 +78,7 @@ def test_restricting_to_one_article_cites_only_it(client: Any) -> None:
 def test_empty_question_returns_an_error_panel(client: Any) -> None:
     answer_html, _, shown = _ask(client, "   ", lang="fr")
     assert 'class="qa-out qa-error"' in answer_html and "Impossible de répondre" in answer_html
-    assert shown == "fr"
+    assert "La question est vide" in answer_html and shown == "fr"
 
 
 def _run_ui(*args: str) -> subprocess.CompletedProcess[str]:

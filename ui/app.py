@@ -69,7 +69,7 @@ def ask(pipeline: Pipeline, articles: Mapping[str, ArticleView], question: str, 
         answer = pipeline.ask(question or "", k=k_int, filters=filters)
         hits = pipeline.search(question or "", k=k_int, filters=filters)
     except QuestionError as err:
-        return render_error(str(err), lang), render_placeholder(t(lang, "empty_passages")), lang
+        return render_error(err.in_language(lang), lang), render_placeholder(t(lang, "empty_passages")), lang
     shown = ui_lang(answer.lang, lang)
     log.info("answered (%s, abstained=%s) in %.0f ms", answer.lang, answer.abstained,
              answer.timings_ms.get("total", 0.0))
