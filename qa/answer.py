@@ -6,8 +6,9 @@ from __future__ import annotations
 from index import IndexData
 from qa.abstain import AbstainConfig, probability_unanswerable
 from qa.evidence import Scored
-from qa.question import Question
+from qa.question import Kind, Question
 from qa.reading import Combination
+from qa.short_answer import states_figure
 from qa.types import Answer, Citation, Hit
 
 __all__ = ["assemble", "no_answer_text"]
@@ -17,6 +18,8 @@ _NO_ANSWER = {
     "en": "The articles don't answer this question.",
 }
 _RELATED = 3
+_NO_FIGURE = {"fr": "Aucun nombre n’apparaît dans les phrases citées : elles ne disent peut-être pas combien.",
+              "en": "No figure appears in the quoted sentences: they may not say how many or how much."}
 
 
 def no_answer_text(lang: str) -> str:
@@ -43,6 +46,14 @@ def _related(hits: list[Hit], data: IndexData) -> tuple[Citation, ...]:
     return tuple(related)
 
 
+def _kind_notice(question: Question, citations: tuple[Citation, ...]) -> tuple[str, ...]:
+    """A warning when the question asks how many or how much and no quoted sentence gives a figure
+    (dates are not checked: "when" is often answered by a period, "young", "the Middle Ages")."""
+    if question.kind != Kind.HOW_MANY or any(states_figure(c.quote, question.text) for c in citations):
+        return ()
+    return (_NO_FIGURE.get(question.lang, _NO_FIGURE["en"]),)
+
+
 def _reading_order(selected: list[Scored], data: IndexData) -> list[Scored]:
     """Articles in order of their best sentence; sentences in article order within each."""
     doc_rank: dict[str, int] = {}
@@ -62,5 +73,5 @@ def assemble(question: Question, selected: list[Scored], hits: list[Hit], data: 
                       notices=question.notices, confidence=confidence, signals=signals)
     citations = tuple(_citation(n, s, data, question, combination) for n, s in enumerate(_reading_order(selected, data), start=1))
     text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
-    return Answer(question=question.text, lang=question.lang, abstained=False, text=text,
-                  citations=citations, notices=question.notices, confidence=confidence, signals=signals)
+    return Answer(question=question.text, lang=question.lang, abstained=False, text=text, citations=citations,
+                  notices=question.notices + _kind_notice(question, citations), confidence=confidence, signals=signals)

@@ -11,7 +11,7 @@ import re
 from index.analyzer import fold
 from qa.question import Kind
 
-__all__ = ["find_short_answer", "candidate_pattern"]
+__all__ = ["find_short_answer", "candidate_pattern", "states_figure"]
 
 _MONTHS = (r"janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|"
            r"décembre|decembre|january|february|march|april|may|june|july|august|september|october|"
@@ -65,6 +65,22 @@ def _candidates(sentence: str, kind: Kind, question: str) -> list[re.Match[str]]
             continue
         found.append(match)
     return found
+
+
+# what `states_kind` also reads as a figure: any digit, any number word
+_FIGURE = re.compile(r"\d[\d.,]*|\b(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|"
+                     r"vingt|trente|quarante|cinquante|soixante|cent|mille|two|three|four|five|seven|eight|nine|ten|"
+                     r"eleven|twelve|\w+teen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|"
+                     r"thousands?|millions?|milliards?|billions?|milliers|centaines|dizaines|dozens?|douzaines?|"
+                     r"moitié|half|quart|quarter|tiers|third|several|plusieurs|many|nombreux|nombreuses)\b",
+                     re.IGNORECASE)
+
+
+def states_figure(sentence: str, question: str) -> bool:
+    """Whether `sentence` states a figure (digits or a number word) that the question does not
+    already give."""
+    asked = set(re.findall(r"\w+", fold(question)))
+    return any(not set(re.findall(r"\w+", fold(m.group(0)))) <= asked for m in _FIGURE.finditer(sentence))
 
 
 def _echo(sentence: str, match: re.Match[str], question_stems: set[str]) -> int:
