@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 
 from index import IndexData
 from qa.abstain import AbstainConfig, probability_unanswerable
 from qa.evidence import Scored
-from qa.question import Kind, Question
+from qa.question import Kind, Question, question_kind
 from qa.reading import Combination
 from qa.short_answer import states_figure
 from qa.types import Answer, Citation, Hit
 
-__all__ = ["assemble", "no_answer_text"]
+__all__ = ["assemble", "no_answer_text", "figure_notice"]
 
 _NO_ANSWER = {
     "fr": "Les articles ne répondent pas à cette question.",
@@ -46,12 +47,12 @@ def _related(hits: list[Hit], data: IndexData) -> tuple[Citation, ...]:
     return tuple(related)
 
 
-def _kind_notice(question: Question, citations: tuple[Citation, ...]) -> tuple[str, ...]:
+def figure_notice(question: str, lang: str, quotes: Sequence[str]) -> tuple[str, ...]:
     """A warning when the question asks how many or how much and no quoted sentence gives a figure
     (dates are not checked: "when" is often answered by a period, "young", "the Middle Ages")."""
-    if question.kind != Kind.HOW_MANY or any(states_figure(c.quote, question.text) for c in citations):
+    if question_kind(question) != Kind.HOW_MANY or any(states_figure(q, question) for q in quotes):
         return ()
-    return (_NO_FIGURE.get(question.lang, _NO_FIGURE["en"]),)
+    return (_NO_FIGURE.get(lang, _NO_FIGURE["en"]),)
 
 
 def _reading_order(selected: list[Scored], data: IndexData) -> list[Scored]:
@@ -74,4 +75,4 @@ def assemble(question: Question, selected: list[Scored], hits: list[Hit], data: 
     citations = tuple(_citation(n, s, data, question, combination) for n, s in enumerate(_reading_order(selected, data), start=1))
     text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
     return Answer(question=question.text, lang=question.lang, abstained=False, text=text, citations=citations,
-                  notices=question.notices + _kind_notice(question, citations), confidence=confidence, signals=signals)
+                  notices=question.notices + figure_notice(question.text, question.lang, [c.quote for c in citations]), confidence=confidence, signals=signals)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from qa.answer import figure_notice
 from qa.claims import (UNSUPPORTED_MARK, Claim, citation_grammar, claim_key, closed, split_claims,
                        without_passage_mentions)
 from qa.llm import ChatBackend, LLMError
@@ -166,7 +167,9 @@ class Generator:
             notice = _WITHDRAWN.get(extractive.lang, _WITHDRAWN["en"])
             return replace(extractive, notices=extractive.notices + (notice,), withdrawn=tuple(withdrawn)), redrafting
         citations = tuple(self._citation(n, s, extractive) for n, s in enumerate(spans.values(), start=1))
-        notices = extractive.notices
+        quoted = figure_notice(extractive.question, extractive.lang, [c.quote for c in extractive.citations])
+        notices = tuple(n for n in extractive.notices if n not in quoted) + figure_notice(
+            extractive.question, extractive.lang, [c.quote for c in citations])  # of the spans it cites
         if unsupported:
             notices += (_unsupported_notice(extractive.lang, len(unsupported), len(parts)),)
         if withdrawn:

@@ -131,6 +131,17 @@ def test_a_how_much_answer_without_any_figure_says_so_in_the_question_language(p
     assert not counted.abstained and not any("nombre" in n for n in counted.notices)
 
 
+def test_the_figure_notice_reads_digits_and_number_words_not_the_questions_own():
+    from qa.answer import figure_notice
+
+    assert figure_notice("Combien d'enfants avaient-ils ?", "fr", ["Une famille ouvrière de neuf enfants."]) == ()
+    assert figure_notice("How many containers were sent in 2024?", "en", ["In 2024 they met."]) == (
+        "No figure appears in the quoted sentences: they may not say how many or how much.",)
+    assert figure_notice("Combien valait la limousine ?", "fr", ["Il a offert une limousine de luxe."]) == (
+        "Aucun nombre n’apparaît dans les phrases citées : elles ne disent peut-être pas combien.",)
+    assert figure_notice("Who met Kim?", "en", ["Putin did."]) == ()
+
+
 def test_very_long_question_is_cut_and_says_so(pipeline):
     answer = pipeline.ask("Combien de conteneurs ? " + "très " * 20_000)
     assert any(n.startswith("La question a été raccourcie à ses") for n in answer.notices)  # read as French
