@@ -97,7 +97,8 @@ _EDGES = " .,;:!?\"'«»“”()[]"
 
 def contains_answer(text: str, answers: Sequence[str]) -> bool:
     """A gold answer is in `text` (`normalize`d), its own leading and trailing punctuation aside
-    (answers cut from a sentence keep some: "the Amazon Jungle,")."""
+    (answers cut from a sentence keep some: "the Amazon Jungle,"). Not as whole words: some gold
+    spans are cut inside a word ("ince, Lucifer se rend…" for "Vince, Lucifer…")."""
     norm = normalize(text)
     return any(gold in norm for gold in (normalize(a).strip(_EDGES) for a in answers) if gold)
 

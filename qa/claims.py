@@ -15,7 +15,7 @@ __all__ = ["Claim", "UNSUPPORTED_MARK", "split_claims", "claim_key", "closed", "
 UNSUPPORTED_MARK = "[?]"
 _MARKERS = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _LEADING_MARKERS = re.compile(r"^\s*(?:\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]\s*)+")
-_CUT_MARKER = re.compile(r"\[\s*(\d*)\s*$")   # "… Moscow. [1" when the token limit cut the marker
+_CUT_MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)?[\s,;]*$")   # "… Moscow. [1" when the token limit cut it
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _CLOSING = tuple(".!?…»\"”)’")
 # What small models add although told not to: "…, according to passage 2", "(passage 3)", "qui est

@@ -151,7 +151,10 @@ class Pipeline:
         tokens = self.embedder.count_tokens(question.text)
         if tokens <= limit:
             return question
-        text = keep_end(question.text, int(len(question.text) * limit / tokens))
+        text = question.text
+        while tokens > limit and len(text) > 1:   # the tokens per character of the end may differ
+            text = keep_end(text, max(1, int(len(text) * limit / tokens * 0.95)))
+            tokens = self.embedder.count_tokens(text)
         notice = question_message("model_cut", question.lang, n=len(text))
         return replace(question, text=text, notices=question.notices + (notice,))
 

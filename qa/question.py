@@ -11,6 +11,7 @@ from enum import Enum
 
 from index.analyzer import fold
 from index.lang import detect_language
+from index.sentences import split_sentences
 
 __all__ = ["QuestionError", "Kind", "Question", "check_question", "prepare_question", "question_message",
            "keep_end", "MAX_QUESTION_CHARS", "ANSWER_LANGS"]
@@ -90,6 +91,12 @@ class Question:
 
 
 def question_kind(text: str) -> Kind:
+    """What kind of answer the question wants, read from its last sentence that asks (a pasted
+    paragraph ends with its question)."""
+    spans = split_sentences(text)
+    if len(spans) > 1:
+        asking = [text[a:b] for a, b in spans if "?" in text[a:b]] or [text[a:b] for a, b in spans]
+        text = asking[-1]
     folded = fold(text)
     for kind, pattern in _KIND_PATTERNS:
         if re.search(pattern, folded):
@@ -99,9 +106,13 @@ def question_kind(text: str) -> Kind:
 
 def keep_end(text: str, chars: int) -> str:
     """The last `chars` characters of `text` or fewer, starting at a word (a pasted paragraph
-    usually ends with its question)."""
+    usually ends with its question), up to its last question mark when it has one."""
     if len(text) <= chars:
         return text
+    if "?" in text:   # what follows the last question mark is not the question
+        text = text[: text.rindex("?") + 1]
+        if len(text) <= chars:
+            return text
     kept = text[len(text) - chars :]
     if not text[len(text) - chars - 1].isspace() and " " in kept:
         kept = kept.split(" ", 1)[1]

@@ -67,20 +67,35 @@ def _candidates(sentence: str, kind: Kind, question: str) -> list[re.Match[str]]
     return found
 
 
-# what `states_kind` also reads as a figure: any digit, any number word
-_FIGURE = re.compile(r"\d[\d.,]*|\b(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|"
-                     r"vingt|trente|quarante|cinquante|soixante|cent|mille|two|three|four|five|seven|eight|nine|ten|"
-                     r"eleven|twelve|\w+teen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|"
-                     r"thousands?|millions?|milliards?|billions?|milliers|centaines|dizaines|dozens?|douzaines?|"
-                     r"moitié|half|quart|quarter|tiers|third|several|plusieurs|many|nombreux|nombreuses)\b",
-                     re.IGNORECASE)
+# what `states_figure` reads as a figure: a number (not a year, nor a day of a month) or a number word
+_FIGURE = re.compile(
+    r"\d+(?:[.,\u00a0\u202f ]\d+)*|\b(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|"
+    r"quinze|seize|vingt|trente|quarante|cinquante|soixante|cent|mille|one|two|three|four|five|seven|eight|nine|ten|"
+    r"eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|"
+    r"seventy|eighty|ninety|hundreds?|thousands?|millions?|milliards?|billions?|trillions?|milliers?|"
+    r"(?:dizaine|douzaine|quinzaine|vingtaine|trentaine|quarantaine|cinquantaine|soixantaine|centaine)s?|dozens?|"
+    r"moitié|half|quart|quarter|third|several|plusieurs|many|nombreux|nombreuses|none|zero|zéro|aucune?|"
+    r"décennies?|decades?|siècles?|century|centuries)\b",
+    re.IGNORECASE)
+_YEAR = re.compile(r"(?:1[5-9]|20)\d\d")
+_DAY_OF = re.compile(rf"^\s*(?:er\s+)?(?:{_MONTHS})\b", re.IGNORECASE)
 
 
 def states_figure(sentence: str, question: str) -> bool:
     """Whether `sentence` states a figure (digits or a number word) that the question does not
-    already give."""
+    already give; a year, or a day before its month, is a date, not a figure."""
     asked = set(re.findall(r"\w+", fold(question)))
-    return any(not set(re.findall(r"\w+", fold(m.group(0)))) <= asked for m in _FIGURE.finditer(sentence))
+    asked_numbers = {re.sub(r"\D", "", n) for n in re.findall(r"\d+(?:[.,\u00a0\u202f ]\d+)*", question)}
+    for m in _FIGURE.finditer(sentence):
+        value = m.group(0)
+        if value[0].isdigit():
+            digits = re.sub(r"\D", "", value)
+            if _YEAR.fullmatch(value) or _DAY_OF.match(sentence[m.end():]) or digits in asked_numbers:
+                continue
+            return True
+        if fold(value) not in asked:
+            return True
+    return False
 
 
 def _echo(sentence: str, match: re.Match[str], question_stems: set[str]) -> int:

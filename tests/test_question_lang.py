@@ -39,3 +39,11 @@ def test_notices_and_errors_come_in_the_question_or_page_language():
     assert caught.value.in_language("fr") == "La question est vide ; posez une question en français ou en anglais."
     assert QuestionError("No article named x.").in_language("fr") == "No article named x."
     assert keep_end("un deux trois", 9) == "trois" and keep_end("un deux trois", 13) == "un deux trois"
+    assert keep_end("Qui ? " + "très " * 50, 20) == "Qui ?"
+
+
+def test_a_pasted_paragraph_is_typed_by_its_question():
+    from qa.question import Kind
+
+    assert prepare_question("Contexte : Kim et Poutine se sont vus. Qui a offert une limousine ?").kind == Kind.WHO
+    assert prepare_question("Combien M. Poutine a-t-il offert ?").kind == Kind.HOW_MANY  # "M." ends no sentence

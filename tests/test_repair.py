@@ -100,6 +100,7 @@ def test_a_marker_cut_by_the_token_limit_still_cites():
     assert [(c.text, c.cited) for c in split_claims("Kim met Putin. [2] He left. [1")] == [
         ("Kim met Putin.", (2,)), ("He left.", (1,))]
     assert [(c.text, c.cited) for c in split_claims("Kim met Putin. [")] == [("Kim met Putin.", ())]
+    assert [(c.text, c.cited) for c in split_claims("Kim met Putin. [1, 2")] == [("Kim met Putin.", (1, 2))]
 
 
 def test_a_second_draft_that_fails_again_stays_marked(pipeline):
