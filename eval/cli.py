@@ -31,8 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--questions", type=Path, help=f"JSONL question file (default: {DEFAULT_QUESTIONS.name})")
     parser.add_argument("--corpus", type=Path, help="folder of .txt articles (default: the built index)")
     parser.add_argument("--devset", nargs="?", type=Path, const=DEVSET_DIR,
-                        help=f"score the mixed French/English dev set (its corpus and questions, plus the translated "
-                             f"ones in eval/); default folder {DEVSET_DIR}")
+                        help=f"score a dev set folder (corpus/ and questions.jsonl), plus the translated questions in "
+                             f"eval/ whose articles it holds; default folder {DEVSET_DIR}")
     parser.add_argument("--split", choices=SPLITS, help="with --devset: only the questions of one half")
     parser.add_argument("--limit", type=int, help="only the first N questions (quick looks)")
     parser.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX_DIR)

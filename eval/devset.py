@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from pathlib import Path
 
 from eval.dataset import DatasetError, EvalQuestion, load_questions
 
 __all__ = ["DEVSET_DIR", "SPLIT_FILE", "CROSSLINGUAL_FILE", "SPLITS", "make_split", "load_split",
            "split_questions", "devset_questions"]
+
+log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEVSET_DIR = ROOT.parent / "shared" / "data" / "devset"
@@ -67,11 +70,31 @@ def split_questions(questions: list[EvalQuestion], half: str, path: Path = SPLIT
 
 
 def devset_questions(devset: Path = DEVSET_DIR, crosslingual: bool = True) -> list[EvalQuestion]:
-    """The dev set's questions, followed by the translated ones kept in `eval/`."""
+    """The dev set's questions, followed by the translated ones kept in `eval/` whose articles
+    are in this folder's corpus (another set in the same format gets none of them)."""
     path = devset / "questions.jsonl"
     if not path.is_file():
         raise DatasetError(f"The dev set is not at {devset}; pass --devset with the folder holding questions.jsonl.")
     questions = load_questions(path)
     if crosslingual and CROSSLINGUAL_FILE.is_file():
-        questions += load_questions(CROSSLINGUAL_FILE)
+        translated = load_questions(CROSSLINGUAL_FILE)
+        kept = [q for q in translated if _articles_hold(devset / "corpus", q)]
+        if len(kept) < len(translated):
+            log.info("%d of the %d translated questions are about articles %s does not hold: left out",
+                     len(translated) - len(kept), len(translated), devset / "corpus")
+        questions += kept
     return questions
+
+
+def _articles_hold(corpus: Path, q: EvalQuestion) -> bool:
+    """The question's gold articles are in `corpus` and hold its answer where the gold says."""
+    if not q.gold.docs:
+        return False
+    texts: dict[str, str] = {}
+    for doc in q.gold.docs:
+        path = corpus / doc
+        if not path.is_file():
+            return False
+        texts[doc] = path.read_text(encoding="utf-8", errors="replace")
+    return all(s.doc in texts and any(a in texts[s.doc][s.start : s.end] for a in q.gold.answers)
+               for s in q.gold.answer_spans)

@@ -55,3 +55,23 @@ def test_every_question_of_an_article_falls_in_that_articles_half():
     kinds = collections.Counter((question_half(q, halves), q.type) for q in questions)
     for half in ("tune", "report"):
         assert kinds[(half, "out_of_corpus")] > 30 and kinds[(half, "adversarial_unanswerable")] > 10
+
+
+def test_another_set_in_the_dev_sets_format_gets_none_of_the_translated_questions(tmp_path):
+    from eval.devset import devset_questions
+
+    (tmp_path / "corpus").mkdir()
+    translated = load_questions(CROSSLINGUAL_FILE)
+    first = translated[0]
+    doc = first.gold.docs[0]
+    span = first.gold.answer_spans[0]
+    text = "x" * span.start + first.gold.answers[0]
+    (tmp_path / "questions.jsonl").write_text(json.dumps(
+        {"id": "q1", "question": "Quoi ?", "lang": "fr", "answers": ["x"], "docs": ["a.txt"], "type": "answerable"})
+        + "\n", encoding="utf-8")
+    assert [q.id for q in devset_questions(tmp_path)] == ["q1"]   # their articles are not there
+    (tmp_path / "corpus" / doc).write_text(text + " " * (span.end - len(text)), encoding="utf-8")
+    held = [q.id for q in devset_questions(tmp_path)]
+    assert first.id in held and len(held) < len(translated) + 1   # the one whose article holds its answer
+    (tmp_path / "corpus" / doc).write_text("another article of the same name", encoding="utf-8")
+    assert first.id not in [q.id for q in devset_questions(tmp_path)]
