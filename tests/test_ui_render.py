@@ -177,6 +177,7 @@ def test_abstention_is_explicit_and_lists_related_not_sources() -> None:
     assert "Les articles ne répondent pas à cette question." in markup
     assert "Pas de réponse" in markup and "pas des sources" in markup
     assert 'id="rel-1"' in markup and 'id="ans-' not in markup and ">Sources<" not in markup
+    assert "qa-score" not in markup   # no strength bars for what is not an answer
     en = Answer("Capital of Peru?", "en", True, "The articles don't answer this question.")
     assert "The articles don&#x27;t answer this question." in render_answer(en, {}, "fr")
 

@@ -51,8 +51,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "generate_info": "A language model writes the answer in your language; every sentence is checked "
                          "against the sentences it cites; what they do not support is redrafted, withdrawn or "
                          "marked [?].",
-        "generate_unavailable": "Not available: start the page with a model (python -m ui --gguf PATH, or "
-                                "--llm-url URL --llm-model NAME; make generate-setup fetches one).",
+        "generate_unavailable": "Not available: this page was started without a language model (whoever runs "
+                                "it can add one: python -m ui --gguf default).",
         "stop": "Stop",
         "generating": "Generating…",
         "generating_note": "Draft from the language model, not checked yet: its citations are verified "
@@ -116,8 +116,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "generate_info": "Un modèle de langue rédige la réponse dans votre langue ; chaque phrase est vérifiée "
                          "contre les phrases qu’elle cite ; ce qu’elles n’étayent pas est réécrit, retiré ou "
                          "marqué [?].",
-        "generate_unavailable": "Indisponible : lancez la page avec un modèle (python -m ui --gguf CHEMIN, ou "
-                                "--llm-url URL --llm-model NOM ; make generate-setup en installe un).",
+        "generate_unavailable": "Indisponible : cette page a été lancée sans modèle de langue (qui la fait "
+                                "tourner peut en ajouter un : python -m ui --gguf default).",
         "stop": "Arrêter",
         "generating": "Rédaction…",
         "generating_note": "Brouillon du modèle de langue, pas encore vérifié : ses citations sont contrôlées "

@@ -99,7 +99,7 @@ def _article(article: ArticleView | None, start: int, end: int, mark_id: str, su
             f"<div class=\"qa-article-text\">{body}</div></details>")
 
 
-def _citation_card(c: Citation, article: ArticleView | None, lang: str, prefix: str, top: float,
+def _citation_card(c: Citation, article: ArticleView | None, lang: str, prefix: str, top: float | None,
                    summary_key: str) -> str:
     card_id = f"{prefix}-{c.n}"
     emphasis = (c.answer_start, c.answer_end)
@@ -108,17 +108,18 @@ def _citation_card(c: Citation, article: ArticleView | None, lang: str, prefix: 
         None if c.answer_end is None else c.answer_end - c.start))
     return (f"<li class=\"qa-card\" id=\"{card_id}\"><div class=\"qa-card-head\">"
             f"<span class=\"qa-n\">[{c.n}]</span>{_meta(c.title, c.date, c.doc_id, c.start, c.end, lang, c.url)}"
-            f"</div>{score_bar(c.score, top, lang)}<blockquote class=\"qa-quote\">{quote}</blockquote>"
+            f"</div>{'' if top is None else score_bar(c.score, top, lang)}"
+            f"<blockquote class=\"qa-quote\">{quote}</blockquote>"
             f"{_article(article, c.start, c.end, f'{card_id}-span', t(lang, summary_key), emphasis, c.quote)}"
             "</li>")
 
 
 def _cards(citations: Sequence[Citation], articles: Mapping[str, ArticleView], lang: str,
-           prefix: str, summary_key: str, relative: bool = False) -> str:
-    """Source cards; bars scale to 1 (sentence similarity) or, when `relative`, to the best score
-    (fused passage scores are small numbers only comparable to each other)."""
-    scores = [c.score for c in citations]
-    top = max(scores, default=1.0) if relative else max([1.0, *scores])
+           prefix: str, summary_key: str, bars: bool = True) -> str:
+    """Source cards, with score bars scaled to 1 (the ranker's probability); without them for
+    the passages shown when there is no answer (full bars would read as confidence in what is
+    not an answer)."""
+    top = max([1.0, *(c.score for c in citations)]) if bars else None
     items = "".join(_citation_card(c, articles.get(c.doc_id), lang, prefix, top, summary_key)
                     for c in citations)
     return f"<ol class=\"qa-cards\">{items}</ol>"
@@ -185,7 +186,7 @@ def render_answer(answer: Answer, articles: Mapping[str, ArticleView], fallback_
                 f"<span class=\"qa-abstain-label\">{_esc(t(lang, 'abstained'))}</span>"
                 f"<p>{_esc(answer.text)}</p></div>{_footer(answer, lang)}"
                 f"<h3 class=\"qa-h\">{_esc(t(lang, 'related'))}</h3>"
-                f"{_cards(answer.related, articles, lang, 'rel', 'open_passage', relative=True)}</div>")
+                f"{_cards(answer.related, articles, lang, 'rel', 'open_passage', bars=False)}</div>")
     numbers = {c.n for c in answer.citations}
     generated = (f"<p class=\"qa-generated-label\">{_esc(t(lang, 'generated_label'))}</p>"
                  if answer.generated else "")
