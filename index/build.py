@@ -23,6 +23,7 @@ from index.manifest import IndexMissing, IndexNotReady, Manifest
 from index.resume import Checkpoints
 from index.sentences import Sentence, document_sentences
 from index.storage import IndexData, check_target, finish_index, load_index
+from index.vocabulary import Vocabulary
 from index.store import VectorStore, new_store
 from index.swap import recover, staging
 from index.writer import StagedWriter
@@ -201,6 +202,18 @@ class _Batches:
                     bar.update(len(found))
 
 
+def _vocabulary(embedder: Embedder, sentences: dict[str, list[Sentence]], previous: IndexData | None
+                ) -> Vocabulary | None:
+    """The corpus's words and their vectors, reusing the previous index's (same model)."""
+    embed = getattr(embedder, "embed_queries", None)
+    if embed is None:
+        log.warning("this embedder cannot embed words: the index keeps no vocabulary (cross-language word "
+                    "matches are left out)")
+        return None
+    texts = (s.text for doc in sentences.values() for s in doc)
+    return Vocabulary.build(texts, embed, previous.vocabulary if previous is not None else None)
+
+
 def build_index(config: BuildConfig, embedder: Embedder | None = None) -> BuildReport:
     """Build `config.index_dir` from `config.seeds_dir`, re-embedding only changed articles. One
     build at a time per folder: this waits up to `config.lock_wait_s` for another to end."""
@@ -231,7 +244,7 @@ def _build(config: BuildConfig, embedder: Embedder | None, started: float) -> Bu
         manifest = _manifest(config, embedder, corpus, chunks, store, writer,
                              embedder.description if batches.embedded or previous is None
                              else previous.manifest.embedding)
-        finish_index(temp, manifest, store, lexical)
+        finish_index(temp, manifest, store, lexical, _vocabulary(embedder, sentences, previous))
     batches.checkpoints.clear()
     before = set(previous.documents) if previous else set()
     now, kept = {d.doc_id for d in docs}, batches.kept

@@ -223,5 +223,9 @@ class Embedder:
     def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         return self._encode(texts, self.prompts.get("passage", ""), progress)
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Several short texts (words) embedded as questions are."""
+        return self._encode(texts, self.prompts.get("query", ""), False)
+
     def embed_query(self, text: str) -> np.ndarray:
         return self._encode([text], self.prompts.get("query", ""), False)[0]

@@ -18,7 +18,8 @@ __all__ = ["FORMAT_VERSION", "Manifest", "IndexNotReady", "IndexMissing", "Index
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3  # 2: checksums of every file; 3: rows in SQLite, float16 vectors memory-mapped
+FORMAT_VERSION = 4  # 2: checksums of every file; 3: rows in SQLite, float16 vectors memory-mapped;
+                    # 4: the corpus's words and their vectors (vocabulary.npz)
 FILE = "manifest.json"
 REBUILD = "python -m index build"
 DEFAULT_INDEX_DIR = Path("var/index")

@@ -73,7 +73,8 @@ def _points(data: IndexData) -> Iterator:
         id=KIND_BASE["meta"], vector={},
         payload={"kind": "meta", "manifest": json.dumps(asdict(data.manifest), ensure_ascii=False),
                  "vocab": json.dumps(data.lexical.retriever.vocab_dict, ensure_ascii=False),
-                 "stats_npz": data.stats.to_text()})
+                 "stats_npz": data.stats.to_text(),
+                 "vocabulary_npz": data.vocabulary.to_text() if data.vocabulary is not None else None})
 
 
 def _create(client, name: str, dimension: int, target: QdrantTarget) -> None:

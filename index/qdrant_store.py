@@ -16,6 +16,7 @@ import numpy as np
 
 from index.chunking import Chunk
 from index.corpus_stats import CorpusStats
+from index.vocabulary import Vocabulary
 from index.documents import Document
 from index.manifest import FORMAT_VERSION, IndexNotReady, Manifest
 from index.qdrant_target import KIND_BASE, QdrantTarget, QdrantUnavailable
@@ -242,6 +243,7 @@ def open_qdrant(target: QdrantTarget) -> IndexData:
                      _Lexical(client, collection, json.loads(payload["vocab"]), langs, counts["chunks"]),
                      _Rows(client, collection, "sentence", counts["sentences"]),
                      _Vectors(client, collection, "sentence", counts["sentences"], dimension=dimension),
-                     CorpusStats.from_text(payload["stats_npz"]))
+                     CorpusStats.from_text(payload["stats_npz"]),
+                     Vocabulary.from_text(payload["vocabulary_npz"]) if payload.get("vocabulary_npz") else None)
     weakref.finalize(data, raw.close)  # closed with the index, or before the interpreter tears down
     return data

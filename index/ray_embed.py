@@ -128,6 +128,10 @@ class RayEmbedder:
         found = dict(self._description or self.local.description)
         return {**found, "built_with": "ray", "ray_address": self.settings.address, "ray_actors": self._actors}
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Words for the vocabulary: few and short, embedded here rather than on the cluster."""
+        return self.local.embed_queries(texts)
+
     def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """One group's vectors (a Ray start for it alone: the build uses `embed_groups`)."""
         return list(self.embed_groups([texts]))[0] if texts else np.zeros((0, self.dimension), dtype=np.float32)

@@ -23,6 +23,7 @@ from index.rows import FILE as ROWS, DocumentTable, RowReader, Rows, chunk_rows,
 from index.sentences import Sentence
 from index.store import IVFStore, VectorStore, open_store
 from index.swap import recover
+from index.vocabulary import FILE as VOCABULARY, Vocabulary
 
 __all__ = ["IndexData", "load_index", "finish_index", "check_target", "ROWS", "CHUNK_VECTORS", "SENTENCE_VECTORS"]
 
@@ -50,6 +51,7 @@ class IndexData:
     sentences: Rows[Sentence]
     sentence_vectors: np.ndarray
     stats: CorpusStats
+    vocabulary: Vocabulary | None = None    # the corpus's words and their vectors (None: none kept)
 
 
 def _corpus_stats(reader: RowReader, vectors: np.ndarray) -> CorpusStats:
@@ -59,11 +61,15 @@ def _corpus_stats(reader: RowReader, vectors: np.ndarray) -> CorpusStats:
     return CorpusStats.compute(texts, vectors)
 
 
-def finish_index(folder: Path, manifest: Manifest, store: VectorStore, lexical: LexicalIndex) -> None:
-    """Write the store, BM25 and, last, the manifest with the checksum of every file: a folder
-    with a manifest is complete. The rows and vectors are already in `folder` (a staging folder)."""
+def finish_index(folder: Path, manifest: Manifest, store: VectorStore, lexical: LexicalIndex,
+                 vocabulary: Vocabulary | None = None) -> None:
+    """Write the store, BM25, the vocabulary and, last, the manifest with the checksum of every
+    file: a folder with a manifest is complete. The rows and vectors are already in `folder` (a
+    staging folder)."""
     store.save(folder)  # type: ignore[attr-defined]
     lexical.save(folder)
+    if vocabulary is not None:
+        vocabulary.save(folder)
     reader = RowReader(folder / ROWS)
     try:
         _corpus_stats(reader, _vectors(folder / SENTENCE_VECTORS)).save(folder)
@@ -121,7 +127,8 @@ def _read(folder: Path, manifest: Manifest) -> IndexData:
         log.info("%s was written before builds kept the corpus statistics: reading every sentence for them "
                  "(the next build keeps them)", folder)
         stats = _corpus_stats(reader, vectors)
-    return IndexData(folder, manifest, documents, chunks, store, lexical, sentences, vectors, stats)
+    vocabulary = _part(folder, manifest, VOCABULARY, lambda: Vocabulary.load(folder))
+    return IndexData(folder, manifest, documents, chunks, store, lexical, sentences, vectors, stats, vocabulary)
 
 
 def _mismatched_text(data: IndexData, full: bool) -> str | None:

@@ -51,7 +51,7 @@ def test_build_prints_each_change_and_a_summary(index_copy: Path, seeds_copy: Pa
 
     info = run("info", "--index-dir", str(index_copy))
     assert info.returncode == 0, info.stderr
-    assert info.stdout.startswith(f"index {index_copy} (format 3, built ")
+    assert info.stdout.startswith(f"index {index_copy} (format 4, built ")
     assert "model multilingual-e5-small (384 dims" in info.stdout
     for name in SEED_NAMES[:-1]:
         assert re.search(rf"^  {re.escape(name)}  fr  ", info.stdout, re.MULTILINE)

@@ -308,7 +308,7 @@ def test_5_random_bytes_in_a_big_file_are_caught_by_verify_and_the_build(
     as big. Broken BM25 indices are still refused on load (they would raise IndexError at query
     time); altered floats load, and `index verify` and the build catch them."""
     intact = cli("index", "verify", "--index-dir", str(index_copy))
-    assert intact.returncode == 0 and intact.stdout.startswith(f"index {index_copy} is intact: its 9 files")
+    assert intact.returncode == 0 and intact.stdout.startswith(f"index {index_copy} is intact: its 10 files")
     monkeypatch.setattr(index.integrity, "SMALL_FILE_BYTES", 0)
     overwrite(index_copy / "bm25/indices.csc.index.npy", seed=5)
     with pytest.raises(IndexDamaged, match=r"\(the BM25 index \(bm25/\) cannot be read: its arrays do not fit "
