@@ -16,6 +16,7 @@ import numpy as np
 from index import IndexData
 from index.analyzer import PREFIX, analyze_query, cognate_prefixes, fold
 from index.corpus_stats import sentence_terms
+from index.vocabulary import content_words
 from qa.abstain import Retrieved, signals
 from qa.question import Kind, Question
 from qa.ranker import RankerModel, candidate_features
@@ -48,6 +49,7 @@ class EvidenceConfig:
     min_chars: int = 25        # shorter sentences (headings, credits) are context, not evidence
     multi_floor: float = 0.1   # a sentence giving another figure for the same thing asked "how
                                # many" about is shown when the ranker gives it at least this
+    word_cosine: float = 0.9   # a question word and a sentence word this close match (ranker feature)
     ranker: RankerModel = field(default_factory=RankerModel.shipped)
 
 
@@ -113,6 +115,17 @@ class SentenceScorer:
             return 0.0
         return max(float(self._data.sentence_vectors[j] @ query_vector) for j in around) - dense
 
+    def _word_matches(self, i: int, question_words: np.ndarray | None) -> float:
+        """The share of the question's content words with a word of the sentence at least
+        `word_cosine` close (a translation, a synonym, the word itself), from the index's vocabulary."""
+        vocabulary = self._data.vocabulary
+        if vocabulary is None or question_words is None or not len(question_words):
+            return 0.0
+        words = vocabulary.matrix(content_words(self._data.sentences[i].text))
+        if not len(words):
+            return 0.0
+        return float(((question_words @ words.T).max(axis=1) >= self.config.word_cosine).mean())
+
     def has_content(self, question: Question) -> bool:
         """Whether the question holds a word that is not a stop word ("a", "the", "[a]" do not)."""
         return bool(analyze_query(question.text, self.langs))
@@ -123,8 +136,9 @@ class SentenceScorer:
         return sorted(rescored, key=lambda s: (-s.score, s.index))
 
     def score(self, question: Question, query_vector: np.ndarray, rows: np.ndarray,
-              fused: np.ndarray) -> list[Scored]:
-        """Candidate sentences of the top passages, best first."""
+              fused: np.ndarray, question_words: np.ndarray | None = None) -> list[Scored]:
+        """Candidate sentences of the top passages, best first. `question_words`: the vectors of
+        the question's content words (`Pipeline.question_words`)."""
         cfg = self.config
         passage_of: dict[int, tuple[int, float]] = {}
         for rank, row in enumerate(rows[: cfg.passages]):
@@ -150,7 +164,7 @@ class SentenceScorer:
             features = candidate_features(
                 dense, best_dense, lexical, best_lexical, gap, rank, typed and answer is not None, typed, heading,
                 self._lang(i) != question.lang, len(self._data.sentences[i].text),
-                self._neighbour(i, dense, query_vector))
+                self._neighbour(i, dense, query_vector), self._word_matches(i, question_words))
             found.append(Scored(i, cfg.ranker.probability(features), dense, lexical, gap, answer, heading, features))
         return sorted(found, key=lambda s: (-s.score, s.index))
 

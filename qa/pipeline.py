@@ -17,6 +17,7 @@ from index.qdrant_export import sync_index
 from index.qdrant_store import open_qdrant
 from index.qdrant_target import QdrantTarget, open_index, parse_store
 from index.lang import detect_language
+from index.vocabulary import content_words
 from qa.abstain import AbstainConfig
 from qa.answer import assemble
 from qa.evidence import EvidenceConfig, Scored, SentenceScorer
@@ -140,6 +141,26 @@ class Pipeline:
                 self._cache[text] = vector
             return vector
 
+    def question_words(self, text: str) -> np.ndarray | None:
+        """The vectors of the question's content words (for word matches across languages and
+        synonyms), or None when the index keeps no vocabulary to match them against."""
+        words, vocabulary = content_words(text), self.data.vocabulary
+        if vocabulary is None or not words:
+            return None
+        key = "\0words\0" + text
+        with self._lock:
+            vectors = self._cache.get(key)
+            if vectors is None:   # the corpus's words have theirs; only the others are embedded
+                unknown = [w for w in words if w not in vocabulary]
+                fresh = dict(zip(unknown, np.asarray(self.embedder.embed_queries(unknown), dtype=np.float32))) \
+                    if unknown else {}
+                vectors = np.stack([fresh[w] if w in fresh else vocabulary.vector(w).astype(np.float32)
+                                    for w in words])
+                if len(self._cache) >= _CACHE_SIZE:
+                    self._cache.pop(next(iter(self._cache)))
+                self._cache[key] = vectors
+            return vectors
+
     def clear_cache(self) -> None:
         """Forget cached question embeddings (benchmarks measure the embedding each time)."""
         with self._lock:
@@ -181,7 +202,7 @@ class Pipeline:
         prepared = self._fit(prepare_question(question, self.question_langs))
         vector, ranked = self._rank(prepared, mode or self.config.mode, filters, timings)
         scoring = time.perf_counter()
-        scored = self.scorer.score(prepared, vector, ranked.rows, ranked.fused)
+        scored = self.scorer.score(prepared, vector, ranked.rows, ranked.fused, self.question_words(prepared.text))
         signals = self.signals(prepared, scored, vector, ranked)   # the ranker's view (see qa.abstain)
         if self.reader is not None and self.combination is not None:
             scored = self.reread(prepared, scored)

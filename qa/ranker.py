@@ -16,17 +16,19 @@ from pathlib import Path
 __all__ = ["RANKER_FEATURES", "RankerModel", "candidate_features"]
 
 RANKER_FEATURES = ("dense", "dense_gap", "lexical", "lexical_gap", "passage_gap", "passage_rank", "kind",
-                   "kind_absent", "heading", "cross", "length", "neighbour")
+                   "kind_absent", "heading", "cross", "length", "neighbour", "word_matches")
 RANKER_FILE = Path(__file__).with_name("ranker.json")
 
 
 def candidate_features(dense: float, best_dense: float, lexical: float, best_lexical: float,
                        passage_gap: float, passage_rank: int, kind: bool, typed: bool, heading: bool,
-                       cross: bool, chars: int, neighbour: float) -> tuple[float, ...]:
+                       cross: bool, chars: int, neighbour: float, word_matches: float = 0.0) -> tuple[float, ...]:
     """One row of `RANKER_FEATURES`. `neighbour`: the best cosine of the sentences just before
-    and after it minus its own (answers often sit next to the sentence that echoes the question)."""
+    and after it minus its own (answers often sit next to the sentence that echoes the question);
+    `word_matches`: the share of the question's words with a close word in it (any language)."""
     return (dense, dense - best_dense, lexical, lexical - best_lexical, passage_gap, math.log1p(passage_rank),
-            float(kind), float(typed and not kind), float(heading), float(cross), math.log1p(chars), neighbour)
+            float(kind), float(typed and not kind), float(heading), float(cross), math.log1p(chars), neighbour,
+            word_matches)
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class RankerModel:
     """logit = bias + weights . features; `margin` and `floor` choose extra cited sentences: one is
     added when its probability is at least `floor` and within `margin` of the best one's."""
 
-    weights: tuple[float, ...] = (6.0, 8.0, 1.5, 1.0, 4.0, -0.3, 0.4, -0.3, -1.0, 0.0, 0.2, 0.0)
+    weights: tuple[float, ...] = (6.0, 8.0, 1.5, 1.0, 4.0, -0.3, 0.4, -0.3, -1.0, 0.0, 0.2, 0.0, 1.0)
     bias: float = -6.0
     margin: float = 0.15
     floor: float = 0.3
