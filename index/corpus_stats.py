@@ -12,7 +12,7 @@ import io
 import logging
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,7 @@ import numpy as np
 
 from index.analyzer import analyze, cognate_prefixes
 
-__all__ = ["CorpusStats", "FILE", "sentence_terms"]
+__all__ = ["CorpusStats", "FILE", "sentence_terms", "pack_words", "unpack_words", "npz_text", "npz_bytes"]
 
 log = logging.getLogger(__name__)
 
@@ -77,20 +77,18 @@ class CorpusStats:
 
     def to_text(self) -> str:
         """The saved file's bytes as base64 text (for stores that keep JSON, such as Qdrant's payload)."""
-        buffer = io.BytesIO()
-        self._write(buffer)
-        return base64.b64encode(buffer.getvalue()).decode("ascii")
+        return npz_text(self._write)
 
     @classmethod
     def from_text(cls, text: str) -> CorpusStats:
-        return cls._read(io.BytesIO(base64.b64decode(text)))
+        return cls._read(npz_bytes(text))
 
     def save(self, folder: Path) -> None:
         self._write(folder / FILE)
 
     def _write(self, target) -> None:
-        np.savez(target, sentences=np.array(self.sentences), keys=_blob(self.df),
-                 counts=np.array(list(self.df.values()), dtype=np.int64), prefixes=_blob(sorted(self.prefixes)),
+        np.savez(target, sentences=np.array(self.sentences), keys=pack_words(self.df),
+                 counts=np.array(list(self.df.values()), dtype=np.int64), prefixes=pack_words(sorted(self.prefixes)),
                  vector_sum=self.vector_sum, vector_moment=self.vector_moment)
 
     @classmethod
@@ -103,19 +101,31 @@ class CorpusStats:
     @classmethod
     def _read(cls, source) -> CorpusStats:
         with np.load(source, allow_pickle=False) as data:
-            keys, counts = _words(data["keys"]), data["counts"].tolist()
+            keys, counts = unpack_words(data["keys"]), data["counts"].tolist()
             if len(keys) != len(counts):
                 raise ValueError("its terms and their counts differ in number")
-            return cls(int(data["sentences"]), dict(zip(keys, counts)), frozenset(_words(data["prefixes"])),
+            return cls(int(data["sentences"]), dict(zip(keys, counts)), frozenset(unpack_words(data["prefixes"])),
                        data["vector_sum"], data["vector_moment"])
 
 
-def _blob(words: Iterable[str]) -> np.ndarray:
+def npz_text(write: Callable[[io.BytesIO], None]) -> str:
+    """What `write` saves, as base64 text (for stores that keep JSON, such as Qdrant's payload)."""
+    buffer = io.BytesIO()
+    write(buffer)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def npz_bytes(text: str) -> io.BytesIO:
+    """The saved bytes back from `npz_text`'s text, to read as a file."""
+    return io.BytesIO(base64.b64decode(text))
+
+
+def pack_words(words: Iterable[str]) -> np.ndarray:
     """Words (never holding a line break) as one UTF-8 byte array: fixed-width string arrays
     would give every word the longest one's width."""
     return np.frombuffer("\n".join(words).encode("utf-8"), dtype=np.uint8)
 
 
-def _words(blob: np.ndarray) -> list[str]:
+def unpack_words(blob: np.ndarray) -> list[str]:
     text = blob.tobytes().decode("utf-8")
     return text.split("\n") if text else []

@@ -8,8 +8,6 @@ their vectors in float16. A build reuses the vectors of the words the previous i
 
 from __future__ import annotations
 
-import base64
-import io
 import logging
 import re
 from collections import Counter
@@ -20,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from index.analyzer import STOP_WORDS
+from index.corpus_stats import npz_bytes, npz_text, pack_words, unpack_words
 
 __all__ = ["Vocabulary", "FILE", "LIMIT", "content_words"]
 
@@ -92,20 +91,16 @@ class Vocabulary:
 
     def to_text(self) -> str:
         """The saved file's bytes as base64 text (for stores that keep JSON, such as Qdrant's payload)."""
-        buffer = io.BytesIO()
-        self._write(buffer)
-        return base64.b64encode(buffer.getvalue()).decode("ascii")
+        return npz_text(self._write)
 
     @classmethod
     def from_text(cls, text: str) -> Vocabulary:
-        return cls._read(io.BytesIO(base64.b64decode(text)))
+        return cls._read(npz_bytes(text))
 
     def _write(self, target) -> None:
-        blob = np.frombuffer("\n".join(self.words).encode("utf-8"), dtype=np.uint8)
-        np.savez(target, words=blob, vectors=self.vectors)
+        np.savez(target, words=pack_words(self.words), vectors=self.vectors)
 
     @classmethod
     def _read(cls, source) -> Vocabulary:
         with np.load(source, allow_pickle=False) as data:
-            text = data["words"].tobytes().decode("utf-8")
-            return cls(tuple(text.split("\n")) if text else (), data["vectors"].astype(np.float16))
+            return cls(tuple(unpack_words(data["words"])), data["vectors"].astype(np.float16))
