@@ -77,10 +77,13 @@ class Vocabulary:
     def vector(self, word: str) -> np.ndarray:
         return self.vectors[self._rows[word]]
 
+    def rows(self, words: Sequence[str]) -> np.ndarray:
+        """The rows of those of `words` it holds, in order."""
+        return np.array([self._rows[w] for w in words if w in self._rows], dtype=np.int64)
+
     def matrix(self, words: Sequence[str]) -> np.ndarray:
         """The vectors (float32) of those of `words` it holds, in order."""
-        rows = [self._rows[w] for w in words if w in self._rows]
-        return np.asarray(self.vectors[rows], dtype=np.float32)
+        return np.asarray(self.vectors[self.rows(words)], dtype=np.float32)
 
     def save(self, folder: Path) -> None:
         self._write(folder / FILE)

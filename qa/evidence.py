@@ -79,6 +79,8 @@ class SentenceScorer:
         self.langs = data.lexical.langs   # the articles' languages
         # sentence i's analysed terms and long words' first letters, the most recent kept
         self._terms = lru_cache(maxsize=_ANALYSED)(self._analyse)
+        # sentence i's content words as rows of the index's vocabulary, the most recent kept
+        self._word_rows = lru_cache(maxsize=_ANALYSED)(self._vocabulary_rows)
 
     def _lang(self, i: int) -> str:
         return self._data.documents.lang(self._data.sentences[i].doc_id)
@@ -121,10 +123,15 @@ class SentenceScorer:
         vocabulary = self._data.vocabulary
         if vocabulary is None or question_words is None or not len(question_words):
             return 0.0
-        words = vocabulary.matrix(content_words(self._data.sentences[i].text))
-        if not len(words):
+        rows = self._word_rows(i)
+        if not len(rows):
             return 0.0
+        words = np.asarray(vocabulary.vectors[rows], dtype=np.float32)
         return float(((question_words @ words.T).max(axis=1) >= self.config.word_cosine).mean())
+
+    def _vocabulary_rows(self, i: int) -> np.ndarray:
+        vocabulary = self._data.vocabulary
+        return vocabulary.rows(content_words(self._data.sentences[i].text)) if vocabulary is not None else np.zeros(0)
 
     def has_content(self, question: Question) -> bool:
         """Whether the question holds a word that is not a stop word ("a", "the", "[a]" do not)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -131,15 +132,19 @@ class Pipeline:
     def documents(self) -> dict[str, Document]:
         return self.data.documents
 
-    def embed_question(self, text: str) -> np.ndarray:
+    def _cached(self, key: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """`compute()`, kept for the last `_CACHE_SIZE` keys (question embeddings)."""
         with self._lock:
-            vector = self._cache.get(text)
-            if vector is None:
-                vector = self.embedder.embed_query(text)
+            value = self._cache.get(key)
+            if value is None:
+                value = compute()
                 if len(self._cache) >= _CACHE_SIZE:
                     self._cache.pop(next(iter(self._cache)))
-                self._cache[text] = vector
-            return vector
+                self._cache[key] = value
+            return value
+
+    def embed_question(self, text: str) -> np.ndarray:
+        return self._cached(text, lambda: self.embedder.embed_query(text))
 
     def question_words(self, text: str) -> np.ndarray | None:
         """The vectors of the question's content words (for word matches across languages and
@@ -147,19 +152,14 @@ class Pipeline:
         words, vocabulary = content_words(text), self.data.vocabulary
         if vocabulary is None or not words:
             return None
-        key = "\0words\0" + text
-        with self._lock:
-            vectors = self._cache.get(key)
-            if vectors is None:   # the corpus's words have theirs; only the others are embedded
-                unknown = [w for w in words if w not in vocabulary]
-                fresh = dict(zip(unknown, np.asarray(self.embedder.embed_queries(unknown), dtype=np.float32))) \
-                    if unknown else {}
-                vectors = np.stack([fresh[w] if w in fresh else vocabulary.vector(w).astype(np.float32)
-                                    for w in words])
-                if len(self._cache) >= _CACHE_SIZE:
-                    self._cache.pop(next(iter(self._cache)))
-                self._cache[key] = vectors
-            return vectors
+
+        def compute() -> np.ndarray:   # the corpus's words have theirs; only the others are embedded
+            unknown = [w for w in words if w not in vocabulary]
+            fresh = dict(zip(unknown, np.asarray(self.embedder.embed_queries(unknown), dtype=np.float32))) \
+                if unknown else {}
+            return np.stack([fresh[w] if w in fresh else vocabulary.vector(w).astype(np.float32) for w in words])
+
+        return self._cached("\0words\0" + text, compute)
 
     def clear_cache(self) -> None:
         """Forget cached question embeddings (benchmarks measure the embedding each time)."""

@@ -68,8 +68,9 @@ def _candidates(sentence: str, kind: Kind, question: str) -> list[re.Match[str]]
 
 
 # what `states_figure` reads as a figure: a number (not a year, nor a day of a month) or a number word
+_DIGITS = r"\d+(?:[.,\u00a0\u202f ]\d+)*"   # "7 000", "1,5", "19.3"
 _FIGURE = re.compile(
-    r"\d+(?:[.,\u00a0\u202f ]\d+)*|\b(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|"
+    _DIGITS + r"|\b(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|"
     r"quinze|seize|vingt|trente|quarante|cinquante|soixante|cent|mille|one|two|three|four|five|seven|eight|nine|ten|"
     r"eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|"
     r"seventy|eighty|ninety|hundreds?|thousands?|millions?|milliards?|billions?|trillions?|milliers?|"
@@ -85,7 +86,7 @@ def states_figure(sentence: str, question: str) -> bool:
     """Whether `sentence` states a figure (digits or a number word) that the question does not
     already give; a year, or a day before its month, is a date, not a figure."""
     asked = set(re.findall(r"\w+", fold(question)))
-    asked_numbers = {re.sub(r"\D", "", n) for n in re.findall(r"\d+(?:[.,\u00a0\u202f ]\d+)*", question)}
+    asked_numbers = {re.sub(r"\D", "", n) for n in re.findall(_DIGITS, question)}
     for m in _FIGURE.finditer(sentence):
         value = m.group(0)
         if value[0].isdigit():
