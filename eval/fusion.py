@@ -28,12 +28,16 @@ ROOT = Path(__file__).resolve().parents[1]
 METHODS: dict[str, tuple[Mode, RetrievalConfig]] = {
     "dense": (Mode.DENSE, RetrievalConfig()),
     "bm25": (Mode.BM25, RetrievalConfig()),
-    "rrf, BM25 1.0 same language / 0.5 across (before)": (Mode.HYBRID, RetrievalConfig(fusion="rrf")),
+    "rrf, BM25 1.0 same language / 0.5 across (before)": (Mode.HYBRID, RetrievalConfig(
+        fusion="rrf", translations=False)),
     "rrf, BM25 0.5 whatever the language": (Mode.HYBRID, RetrievalConfig(
-        fusion="rrf", bm25_weight_same_lang=0.5, bm25_weight_cross_lang=0.5)),
+        fusion="rrf", bm25_weight_same_lang=0.5, bm25_weight_cross_lang=0.5, translations=False)),
     "rrf, BM25 0.7 whatever the language": (Mode.HYBRID, RetrievalConfig(
-        fusion="rrf", bm25_weight_same_lang=0.7, bm25_weight_cross_lang=0.7)),
-    **{f"score, BM25 boost {b}": (Mode.HYBRID, RetrievalConfig(bm25_boost=b)) for b in (0.02, 0.03, 0.04, 0.05, 0.1)},
+        fusion="rrf", bm25_weight_same_lang=0.7, bm25_weight_cross_lang=0.7, translations=False)),
+    **{f"score, BM25 boost {b}": (Mode.HYBRID, RetrievalConfig(bm25_boost=b, translations=False))
+       for b in (0.02, 0.03, 0.04, 0.05, 0.1)},
+    **{f"score, BM25 boost 0.04, translations at cosine {c}": (Mode.HYBRID, RetrievalConfig(translation_cosine=c))
+       for c in (0.85, 0.88, 0.9, 0.92)},
 }
 
 
@@ -44,10 +48,13 @@ def sweep(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, dict[s
     vectors = [pipeline.embed_question(p.text) for p in prepared]
     table: dict[str, dict[str, float]] = {}
     for name, (mode, config) in METHODS.items():
-        retriever = Retriever(pipeline.data, replace(config, depth=50))
+        config = replace(config, depth=50)
+        retriever, translating = Retriever(pipeline.data, config), pipeline.with_config(
+            replace(pipeline.config, retrieval=config))
         by_pair: dict[str, list[float]] = {}
         for q, p, vector in zip(answerable, prepared, vectors):
-            hits = retriever.hits(retriever.rank(p.text, vector, p.lang, mode), 5)
+            translations = translating.translations(p) if mode == Mode.HYBRID else ()
+            hits = retriever.hits(retriever.rank(p.text, vector, p.lang, mode, translations=translations), 5)
             found = recall_at([Located(h.doc_id, h.start, h.end) for h in hits], q.gold, 5)
             by_pair.setdefault(language_pair(pipeline, q), []).append(found)
             by_pair.setdefault("all", []).append(found)

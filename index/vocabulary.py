@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import faiss
 import numpy as np
 
 from index.analyzer import STOP_WORDS
@@ -40,11 +42,14 @@ class Vocabulary:
     words: tuple[str, ...]
     vectors: np.ndarray                       # (len(words), dim) float16, unit length
     _rows: dict[str, int] = field(init=False, repr=False, compare=False)
+    _search: list = field(init=False, repr=False, compare=False)   # [faiss index], built at first use
 
     def __post_init__(self) -> None:
         if len(self.words) != len(self.vectors):
             raise ValueError("its words and vectors differ in number")
         object.__setattr__(self, "_rows", {w: i for i, w in enumerate(self.words)})
+        object.__setattr__(self, "_search", [])
+        object.__setattr__(self, "_lock", threading.Lock())
 
     @classmethod
     def build(cls, texts: Iterable[str], embed: Callable[[list[str]], np.ndarray],
@@ -84,6 +89,26 @@ class Vocabulary:
     def matrix(self, words: Sequence[str]) -> np.ndarray:
         """The vectors (float32) of those of `words` it holds, in order."""
         return np.asarray(self.vectors[self.rows(words)], dtype=np.float32)
+
+    def nearest(self, words: Sequence[str], vectors: np.ndarray, cosine: float) -> list[str]:
+        """The corpus words among the two closest to each of `words` (row i of `vectors` is word
+        i's vector), other than the word itself, at `cosine` or closer: often its translation
+        ("war" -> "guerre") or a close form ("kings")."""
+        if not len(self.words) or not len(words):
+            return []
+        scores, rows = self._index().search(np.ascontiguousarray(vectors, dtype=np.float32), 2)
+        return [self.words[r] for word, row_scores, row_ids in zip(words, scores, rows)
+                for s, r in zip(row_scores, row_ids) if r >= 0 and s >= cosine and self.words[r] != word]
+
+    def _index(self) -> faiss.Index:
+        """An inner-product index over the vectors, kept in float16 as they are stored."""
+        with self._lock:  # type: ignore[attr-defined]
+            if not self._search:
+                index = faiss.IndexScalarQuantizer(self.vectors.shape[1], faiss.ScalarQuantizer.QT_fp16,
+                                                   faiss.METRIC_INNER_PRODUCT)
+                index.add(np.asarray(self.vectors, dtype=np.float32))
+                self._search.append(index)
+            return self._search[0]
 
     def save(self, folder: Path) -> None:
         self._write(folder / FILE)

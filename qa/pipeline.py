@@ -161,6 +161,17 @@ class Pipeline:
 
         return self._cached("\0words\0" + text, compute)
 
+    def translations(self, question: Question) -> tuple[str, ...]:
+        """The corpus words closest to the question's (its words in the articles' other languages,
+        mostly), when the corpus has articles in another language (see qa.retrieval)."""
+        vocabulary, config = self.data.vocabulary, self.config.retrieval
+        if vocabulary is None or not config.translations or not len(self.retriever.other_rows(question.lang)):
+            return ()
+        vectors = self.question_words(question.text)
+        if vectors is None:
+            return ()
+        return tuple(vocabulary.nearest(content_words(question.text), vectors, config.translation_cosine))
+
     def clear_cache(self) -> None:
         """Forget cached question embeddings (benchmarks measure the embedding each time)."""
         with self._lock:
@@ -184,7 +195,9 @@ class Pipeline:
         started = time.perf_counter()
         vector = self.embed_question(question.text)
         embedded = time.perf_counter()
-        ranked = self.retriever.rank(question.text, None if mode == Mode.BM25 else vector, question.lang, mode, filters)
+        translations = self.translations(question) if mode == Mode.HYBRID else ()
+        ranked = self.retriever.rank(question.text, None if mode == Mode.BM25 else vector, question.lang, mode, filters,
+                                     translations)
         timings["embed"] = (embedded - started) * 1000
         timings["search"] = (time.perf_counter() - embedded) * 1000
         return vector, ranked

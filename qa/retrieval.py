@@ -28,6 +28,8 @@ class RetrievalConfig:
     rrf_k: int = 60                 # rank fusion (kept for comparison): weight / (rrf_k + rank)
     bm25_weight_same_lang: float = 1.0
     bm25_weight_cross_lang: float = 0.5
+    translations: bool = True       # hybrid: the question words' corpus neighbours also query BM25,
+    translation_cosine: float = 0.9  # over the articles in other languages (tune-half sweep)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Retriever:
     def __init__(self, data: IndexData, config: RetrievalConfig) -> None:
         self._data = data
         self.config = config
+        self._other: dict[str, np.ndarray] = {}
 
     def allowed_rows(self, filters: Filters | None) -> np.ndarray | None:
         """The chunk rows of the articles `filters` allows (from the article table's ids, dates
@@ -58,16 +61,38 @@ class Retriever:
         scores, rows = self._data.store.search(query_vector, self.config.depth, allowed)
         return {int(r): float(s) for r, s in zip(rows, scores)}
 
-    def _bm25(self, question: str, allowed: np.ndarray | None) -> dict[int, float]:
-        return self._data.lexical.top(question, self.config.depth, allowed)
+    def other_rows(self, lang: str) -> np.ndarray:
+        """The chunk rows of the articles not written in `lang`."""
+        if lang not in self._other:
+            docs = self._data.documents
+            self._other[lang] = docs.chunk_ids(d for d in docs if docs.lang(d) != lang)
+        return self._other[lang]
+
+    def _bm25(self, question: str, allowed: np.ndarray | None, lang: str, translations: tuple[str, ...]
+              ) -> dict[int, float]:
+        """BM25 of the question; with `translations` (words of the corpus close to the question's),
+        the articles in other languages also score on those words: an English question meets a
+        French article through "guerre" as well as through the names they share."""
+        lexical, depth = self._data.lexical, self.config.depth
+        found = lexical.top(question, depth, allowed)
+        other = self.other_rows(lang) if translations else np.zeros(0, dtype=np.int64)
+        if allowed is not None:
+            other = np.intersect1d(other, allowed)
+        if not len(other):
+            return found
+        for row, score in lexical.top(" ".join(translations), depth, other).items():
+            found[row] = found.get(row, 0.0) + score
+        return dict(sorted(found.items(), key=lambda rs: (-rs[1], rs[0]))[:depth])
 
     def rank(self, question: str, query_vector: np.ndarray | None, lang: str, mode: Mode,
-             filters: Filters | None = None) -> Ranked:
+             filters: Filters | None = None, translations: tuple[str, ...] = ()) -> Ranked:
+        """The fused ranking; `translations` count in hybrid mode only (see `_bm25`)."""
         allowed = self.allowed_rows(filters)
         if allowed is not None and len(allowed) == 0:
             return Ranked(np.zeros(0, dtype=np.int64), np.zeros(0), {}, {})
         dense = self._dense(query_vector, allowed) if mode != Mode.BM25 and query_vector is not None else {}
-        bm25 = self._bm25(question, allowed) if mode != Mode.DENSE else {}
+        translations = translations if mode == Mode.HYBRID and self.config.translations else ()
+        bm25 = self._bm25(question, allowed, lang, translations) if mode != Mode.DENSE else {}
         fused = self._rrf(dense, bm25, lang, mode) if self.config.fusion == "rrf" else self._score(dense, bm25)
         order = sorted(fused, key=lambda r: (-fused[r], r))
         return Ranked(np.array(order, dtype=np.int64), np.array([fused[r] for r in order]), dense, bm25)
