@@ -4,7 +4,9 @@ question plus a small bonus for its BM25 score relative to the best BM25 score o
 The fusion is language-blind on purpose. Rank fusion that trusted BM25 more when question and
 chunk shared a language let same-language distractors outrank the other-language article that
 answers, as soon as a corpus mixed languages (docs/EVALUATION.md has the sweep: score fusion is
-the only method at least as good as both dense and BM25 for every language pair)."""
+the only method at least as good as both dense and BM25 for every language pair). What crosses
+languages lexically is the query: in hybrid mode the question's words bring their closest corpus
+words (mostly their translations) to BM25 over the articles in other languages (`_bm25`)."""
 
 from __future__ import annotations
 
