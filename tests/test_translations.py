@@ -27,6 +27,9 @@ def test_nearest_finds_a_words_translation_and_never_the_word_itself(embedder):
     assert found[:3] == ["guerre", "église", "armée"]
     assert found.count("guerre") == 1          # from "war"; "guerre" itself is not its own neighbour
     assert vocabulary.nearest(words, vectors, 0.99) == []
+    # only the `searched` most frequent words are read ("guerre", said twice, comes first)
+    first = Vocabulary(vocabulary.words, vocabulary.vectors, searched=1)
+    assert first.nearest(words, vectors, 0.9) == ["guerre"]
 
 
 @pytest.fixture(scope="module")
