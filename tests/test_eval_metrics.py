@@ -102,3 +102,12 @@ def test_token_f1_is_the_best_overlap():
     assert token_f1("Kim Jong-Un", ["Vladimir Poutine", "Kim Jong-Un"]) == 1.0
     assert token_f1("Moscou", ["Pyongyang"]) == 0.0
     assert token_f1("", ["x"]) == 0.0
+
+
+def test_the_short_answer_level_must_hold_its_rate_with_confidence():
+    from eval.fit_reader import wilson_lower
+
+    assert wilson_lower(0, 0) == 0.0
+    assert wilson_lower(24, 30) < 0.8 < 24 / 30 + 1e-9     # 80 % of 30: not sure enough
+    assert wilson_lower(90, 100) > 0.8 > wilson_lower(80, 100)
+    assert wilson_lower(1000, 1000) > 0.99 and wilson_lower(100, 200) < 0.5
