@@ -1,7 +1,8 @@
 """The corpus's content words and their vectors, embedded once at build time by the index's own
 model. The model maps a word and its translation close together ("war" / "guerre", "ship" /
 "bateau"), so a question's words can be matched against a sentence's words across languages and
-synonyms, which term overlap and cognate prefixes miss (qa.evidence reads it).
+synonyms, which term overlap and cognate prefixes miss (qa.evidence reads it), and a question's
+words bring their translations to lexical retrieval (`nearest`, read by qa.retrieval).
 
 Kept as `vocabulary.npz` beside the index: the words (most frequent first, at most `LIMIT`) and
 their vectors in float16. A build reuses the vectors of the words the previous index held."""
@@ -96,7 +97,7 @@ class Vocabulary:
     def nearest(self, words: Sequence[str], vectors: np.ndarray, cosine: float) -> list[str]:
         """The corpus words among the two closest to each of `words` (row i of `vectors` is word
         i's vector), other than the word itself, at `cosine` or closer: often its translation
-        ("war" -> "guerre") or a close form ("kings"). Only the `searched` most frequent words are
+        ("army" -> "armée") or a close form ("kings"). Only the `searched` most frequent words are
         read: the words a translation is needed for are common ones (names are shared)."""
         if not len(self.words) or not len(words):
             return []

@@ -64,7 +64,8 @@ class Retriever:
         return {int(r): float(s) for r, s in zip(rows, scores)}
 
     def other_rows(self, lang: str) -> np.ndarray:
-        """The chunk rows of the articles not written in `lang`."""
+        """The chunk rows of the articles not written in `lang` (kept per language; two threads
+        may both compute one, with the same result)."""
         if lang not in self._other:
             docs = self._data.documents
             self._other[lang] = docs.chunk_ids(d for d in docs if docs.lang(d) != lang)
@@ -74,7 +75,9 @@ class Retriever:
               ) -> dict[int, float]:
         """BM25 of the question; with `translations` (words of the corpus close to the question's),
         the articles in other languages also score on those words: an English question meets a
-        French article through "guerre" as well as through the names they share."""
+        French article through "guerre" as well as through the names they share. Each list is
+        the best `depth` before they are added (a chunk outside the question's own list gets only
+        its translated score): what the sweep in docs/EVALUATION.md measured."""
         lexical, depth = self._data.lexical, self.config.depth
         found = lexical.top(question, depth, allowed)
         other = self.other_rows(lang) if translations else np.zeros(0, dtype=np.int64)

@@ -79,3 +79,6 @@ def test_translations_stay_within_the_filters(mixed: Pipeline):
     ranked = mixed.candidates(question, filters=Filters(doc_ids=("harvest.txt",))).ranked
     english = {int(r) for r in mixed.data.documents.chunk_ids(["harvest.txt"])}
     assert set(ranked.bm25) <= english and set(ranked.dense) <= english
+    french = {int(r) for r in mixed.data.documents.chunk_ids(["incendie.txt"])}
+    ranked = mixed.candidates(question, filters=Filters(doc_ids=("incendie.txt",))).ranked
+    assert french & set(ranked.bm25) and set(ranked.bm25) <= french     # translated, and only there
