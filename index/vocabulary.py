@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import faiss
@@ -45,15 +45,11 @@ class Vocabulary:
     vectors: np.ndarray                       # (len(words), dim) float16, unit length
     searched: int = field(default=SEARCHED, compare=False)   # `nearest` reads the first this many
     _rows: dict[str, int] = field(init=False, repr=False, compare=False)
-    _search: list = field(init=False, repr=False, compare=False)   # [faiss index], built at first use
-    _lock: threading.Lock = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.words) != len(self.vectors):
             raise ValueError("its words and vectors differ in number")
         object.__setattr__(self, "_rows", {w: i for i, w in enumerate(self.words)})
-        object.__setattr__(self, "_search", [])
-        object.__setattr__(self, "_lock", threading.Lock())
 
     @classmethod
     def build(cls, texts: Iterable[str], embed: Callable[[list[str]], np.ndarray],
@@ -101,19 +97,18 @@ class Vocabulary:
         read: the words a translation is needed for are common ones (names are shared)."""
         if not len(self.words) or not len(words):
             return []
-        scores, rows = self._index().search(np.ascontiguousarray(vectors, dtype=np.float32), 2)
+        scores, rows = self._index.search(np.ascontiguousarray(vectors, dtype=np.float32), 2)
         return [self.words[r] for word, row_scores, row_ids in zip(words, scores, rows)
                 for s, r in zip(row_scores, row_ids) if r >= 0 and s >= cosine and self.words[r] != word]
 
+    @cached_property
     def _index(self) -> faiss.Index:
-        """An inner-product index over the vectors, kept in float16 as they are stored."""
-        with self._lock:
-            if not self._search:
-                index = faiss.IndexScalarQuantizer(self.vectors.shape[1], faiss.ScalarQuantizer.QT_fp16,
-                                                   faiss.METRIC_INNER_PRODUCT)
-                index.add(np.asarray(self.vectors[: self.searched], dtype=np.float32))
-                self._search.append(index)
-            return self._search[0]
+        """An inner-product index over the searched vectors, kept in float16 as they are stored;
+        built at the first search."""
+        index = faiss.IndexScalarQuantizer(self.vectors.shape[1], faiss.ScalarQuantizer.QT_fp16,
+                                           faiss.METRIC_INNER_PRODUCT)
+        index.add(np.asarray(self.vectors[: self.searched], dtype=np.float32))
+        return index
 
     def save(self, folder: Path) -> None:
         self._write(folder / FILE)
