@@ -74,5 +74,6 @@ def assemble(question: Question, selected: list[Scored], hits: list[Hit], data: 
                       notices=question.notices, confidence=confidence, signals=signals)
     citations = tuple(_citation(n, s, data, question, combination) for n, s in enumerate(_reading_order(selected, data), start=1))
     text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
+    notices = question.notices + figure_notice(question.text, question.lang, [c.quote for c in citations])
     return Answer(question=question.text, lang=question.lang, abstained=False, text=text, citations=citations,
-                  notices=question.notices + figure_notice(question.text, question.lang, [c.quote for c in citations]), confidence=confidence, signals=signals)
+                  notices=notices, confidence=confidence, signals=signals)

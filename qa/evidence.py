@@ -130,8 +130,8 @@ class SentenceScorer:
         return float(((question_words @ words.T).max(axis=1) >= self.config.word_cosine).mean())
 
     def _vocabulary_rows(self, i: int) -> np.ndarray:
-        vocabulary = self._data.vocabulary
-        return vocabulary.rows(content_words(self._data.sentences[i].text)) if vocabulary is not None else np.zeros(0)
+        """Sentence i's content words as rows of the vocabulary (`_word_matches` has checked there is one)."""
+        return self._data.vocabulary.rows(content_words(self._data.sentences[i].text))  # type: ignore[union-attr]
 
     def has_content(self, question: Question) -> bool:
         """Whether the question holds a word that is not a stop word ("a", "the", "[a]" do not)."""
