@@ -17,6 +17,7 @@ _ABBREVIATIONS = {
     "col", "lt", "sgt", "capt", "jr", "sr", "inc", "ltd", "co", "corp", "no", "vol", "etc", "cf", "p",
     "av", "bd", "ap", "j.-c", "vs", "u.s", "u.k", "u.n", "e.g", "i.e", "jan", "feb", "fév", "mar",
     "apr", "avr", "jun", "jul", "juil", "aug", "sep", "sept", "oct", "nov", "dec", "déc",
+    "approx", "env", "fig", "figs", "chap", "ibid", "resp",   # "approx. 8.8 pounds", "env. 300 km"
 }
 _MIN_LEN = 2
 # Longer "sentences" (a run without punctuation, a 100 kB word) are cut into pieces of at most

@@ -70,6 +70,15 @@ def test_english_abbreviations_initials_and_decimals() -> None:
     ]
 
 
+def test_an_approximate_figure_stays_in_its_sentence() -> None:
+    text = "The engine consumes approx. 8.8 pounds of steam. Le trajet fait env. 300 km. Voir fig. 2 ci-dessous."
+    assert sentences(text) == [
+        "The engine consumes approx. 8.8 pounds of steam.",
+        "Le trajet fait env. 300 km.",
+        "Voir fig. 2 ci-dessous.",
+    ]
+
+
 def test_a_lowercase_word_after_a_period_does_not_start_a_sentence() -> None:
     assert sentences("Il a dit etc. et puis rien. Fin.") == ["Il a dit etc. et puis rien.", "Fin."]
 
