@@ -17,28 +17,30 @@ log = logging.getLogger(__name__)
 
 
 class LexicalIndex:
-    """Scores every chunk for a query; row i is chunk i, as in the vector store."""
+    """Scores every chunk for a query; row i is chunk i, as in the vector store. `row_langs`:
+    each chunk's language, as its position in `langs` (what `top(..., other_than=)` reads)."""
 
     FOLDER = "bm25"
 
-    def __init__(self, retriever: bm25s.BM25, langs: tuple[str, ...], rows: int) -> None:
+    def __init__(self, retriever: bm25s.BM25, langs: tuple[str, ...], rows: int, row_langs: np.ndarray) -> None:
+        if len(row_langs) != rows:
+            raise ValueError(f"the BM25 index has {rows} chunks but {len(row_langs)} chunk languages")
         self._retriever = retriever
         self.langs = langs
         self.rows = rows
+        self._row_langs = row_langs
 
     @classmethod
     def build(cls, texts: list[str], langs: list[str]) -> LexicalIndex:
-        tokens = [analyze(text, lang) or ["_empty_"] for text, lang in zip(texts, langs)]
-        retriever = bm25s.BM25()
-        retriever.index(tokens, show_progress=False)
-        return cls(retriever, tuple(sorted(set(langs))), len(texts))
+        return cls.from_tokens([analyze(text, lang) for text, lang in zip(texts, langs)], langs)
 
     @classmethod
     def from_tokens(cls, tokens: list[list[str]], langs: list[str]) -> LexicalIndex:
         """From already analysed chunks (`analyze(text, lang)` of each, in row order)."""
         retriever = bm25s.BM25()
         retriever.index([t or ["_empty_"] for t in tokens], show_progress=False)
-        return cls(retriever, tuple(sorted(set(langs))), len(tokens))
+        codes = {lang: n for n, lang in enumerate(sorted(set(langs)))}
+        return cls(retriever, tuple(codes), len(tokens), np.array([codes[lang] for lang in langs], dtype=np.uint16))
 
     @property
     def retriever(self) -> bm25s.BM25:
@@ -49,14 +51,17 @@ class LexicalIndex:
         vocab = self._retriever.vocab_dict
         return [t for t in analyze_query(query, self.langs) if t in vocab]
 
-    def top(self, query: str, k: int, allowed: np.ndarray | None = None) -> dict[int, float]:
-        """The `k` best-scoring chunk rows (among `allowed`), best first, ties by row; only
-        rows that hold a query term."""
+    def top(self, query: str, k: int, allowed: np.ndarray | None = None, other_than: str | None = None
+            ) -> dict[int, float]:
+        """The `k` best-scoring chunk rows (among `allowed`, and not written in `other_than`),
+        best first, ties by row; only rows that hold a query term."""
         scores = self.scores(query)
         if allowed is not None:
             mask = np.zeros_like(scores, dtype=bool)
             mask[allowed] = True
             scores = np.where(mask, scores, 0.0)
+        if other_than in self.langs:
+            scores = np.where(self._row_langs != self.langs.index(other_than), scores, 0.0)
         depth = min(k, len(scores))
         if depth == 0:
             return {}
@@ -75,12 +80,13 @@ class LexicalIndex:
         self._retriever.save(str(folder / self.FOLDER), show_progress=False)
 
     @classmethod
-    def load(cls, folder: Path, langs: tuple[str, ...], rows: int) -> LexicalIndex:
-        """The saved index; raises `ValueError` when its arrays do not fit together (a damaged file
-        would otherwise fail, or score wrongly, only when a query reaches it)."""
+    def load(cls, folder: Path, langs: tuple[str, ...], row_langs: np.ndarray) -> LexicalIndex:
+        """The saved index of chunks in `row_langs` (positions in `langs`); raises `ValueError`
+        when its arrays do not fit together (a damaged file would otherwise fail, or score
+        wrongly, only when a query reaches it)."""
         retriever = bm25s.BM25.load(str(folder / cls.FOLDER), mmap=True, show_progress=False, verbosity=0)
-        _check_arrays(retriever, rows)
-        return cls(retriever, langs, rows)
+        _check_arrays(retriever, len(row_langs))
+        return cls(retriever, langs, len(row_langs), row_langs)
 
 
 _FULL_CHECK_ENTRIES = 20_000_000  # larger matrices: their row ids are checked by `index verify`'s hashes

@@ -87,7 +87,7 @@ def _create(client, name: str, dimension: int, target: QdrantTarget) -> None:
         sparse_vectors_config={"bm25": models.SparseVectorParams(
             index=models.SparseIndexParams(on_disk=target.on_disk) if target.on_disk else None)})
     if target.path is None:  # local mode has no payload indexes (and says so)
-        for field in ("kind", "doc_id", "date"):
+        for field in ("kind", "doc_id", "date", "lang"):
             client.create_payload_index(name, field, models.PayloadSchemaType.KEYWORD)
 
 

@@ -158,13 +158,16 @@ class _Documents(Mapping[str, Document]):
         return np.sort(np.concatenate(parts)).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
 
 
-def _only(kind: str, rows: np.ndarray | None = None):
+def _only(kind: str, rows: np.ndarray | None = None, other_than: str | None = None):
+    """Points of `kind`, among `rows` when given, not written in `other_than` when given (a
+    condition on their language, not a list of the ids of every point in other languages)."""
     from qdrant_client import models
 
     must: list = [models.FieldCondition(key="kind", match=models.MatchValue(value=kind))]
     if rows is not None:
         must.append(models.HasIdCondition(has_id=[KIND_BASE[kind] + int(r) for r in rows]))
-    return models.Filter(must=must)
+    must_not = [models.FieldCondition(key="lang", match=models.MatchValue(value=other_than))] if other_than else None
+    return models.Filter(must=must, must_not=must_not)
 
 
 class _DenseStore:
@@ -197,7 +200,8 @@ class _Lexical:
         self._client, self._collection, self._vocab = client, collection, vocab
         self.langs, self.rows = langs, rows
 
-    def top(self, query: str, k: int, allowed: np.ndarray | None = None) -> dict[int, float]:
+    def top(self, query: str, k: int, allowed: np.ndarray | None = None, other_than: str | None = None
+            ) -> dict[int, float]:
         from qdrant_client import models
 
         from index.analyzer import analyze_query
@@ -208,7 +212,7 @@ class _Lexical:
         ids = sorted(counts)
         found = self._client.query_points(
             self._collection, query=models.SparseVector(indices=ids, values=[float(counts[i]) for i in ids]),
-            using="bm25", limit=k, query_filter=_only("chunk", allowed)).points
+            using="bm25", limit=k, query_filter=_only("chunk", allowed, other_than)).points
         scored = [(int(p.id) - KIND_BASE["chunk"], float(p.score)) for p in found if p.score > 0]
         return dict(sorted(scored, key=lambda rs: (-rs[1], rs[0])))
 

@@ -110,6 +110,16 @@ def _vectors(path: Path) -> np.ndarray:
     return vectors
 
 
+def _chunk_langs(documents: DocumentTable, rows: int, langs: tuple[str, ...]) -> np.ndarray:
+    """Each chunk row's language as its position in `langs`, from the article table's row ranges
+    (no chunk is read)."""
+    codes = np.zeros(rows, dtype=np.uint16)
+    for doc_id in documents:
+        chunks, _ = documents.row_ranges(doc_id)
+        codes[chunks.start : chunks.stop] = langs.index(documents.lang(doc_id))
+    return codes
+
+
 def _read(folder: Path, manifest: Manifest) -> IndexData:
     reader = _part(folder, manifest, ROWS, lambda: RowReader(folder / ROWS))
     documents = DocumentTable(reader)
@@ -120,7 +130,7 @@ def _read(folder: Path, manifest: Manifest) -> IndexData:
                   lambda: open_store(folder, chunk_vectors, manifest.store))
     langs = tuple(sorted({str(info["lang"]) for info in manifest.documents.values()}))
     lexical = _part(folder, manifest, f"the BM25 index ({LexicalIndex.FOLDER}/)",
-                    lambda: LexicalIndex.load(folder, langs, len(chunks)))
+                    lambda: LexicalIndex.load(folder, langs, _chunk_langs(documents, len(chunks), langs)))
     vectors = _part(folder, manifest, SENTENCE_VECTORS, lambda: _vectors(folder / SENTENCE_VECTORS))
     stats = _part(folder, manifest, STATS, lambda: CorpusStats.load(folder))
     if stats is None:

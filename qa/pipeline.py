@@ -165,7 +165,7 @@ class Pipeline:
         """The corpus words closest to the question's (its words in the articles' other languages,
         mostly), when the corpus has articles in another language (see qa.retrieval)."""
         vocabulary, config = self.data.vocabulary, self.config.retrieval
-        if vocabulary is None or not config.translations or not len(self.retriever.other_rows(question.lang)):
+        if vocabulary is None or not config.translations or not self.retriever.other_langs(question.lang):
             return ()
         vectors = self.question_words(question.text)
         if vectors is None:

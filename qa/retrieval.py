@@ -48,7 +48,7 @@ class Retriever:
     def __init__(self, data: IndexData, config: RetrievalConfig) -> None:
         self._data = data
         self.config = config
-        self._other: dict[str, np.ndarray] = {}
+        self._other: dict[str, bool] = {}
 
     def allowed_rows(self, filters: Filters | None) -> np.ndarray | None:
         """The chunk rows of the articles `filters` allows (from the article table's ids, dates
@@ -63,12 +63,12 @@ class Retriever:
         scores, rows = self._data.store.search(query_vector, self.config.depth, allowed)
         return {int(r): float(s) for r, s in zip(rows, scores)}
 
-    def other_rows(self, lang: str) -> np.ndarray:
-        """The chunk rows of the articles not written in `lang` (kept per language; two threads
-        may both compute one, with the same result)."""
+    def other_langs(self, lang: str) -> bool:
+        """Whether some article is not written in `lang` (kept per language; two threads may
+        both compute one, with the same result)."""
         if lang not in self._other:
             docs = self._data.documents
-            self._other[lang] = docs.chunk_ids(d for d in docs if docs.lang(d) != lang)
+            self._other[lang] = any(docs.lang(d) != lang for d in docs)
         return self._other[lang]
 
     def _bm25(self, question: str, allowed: np.ndarray | None, lang: str, translations: tuple[str, ...]
@@ -77,15 +77,14 @@ class Retriever:
         the articles in other languages also score on those words: an English question meets a
         French article through "guerre" as well as through the names they share. Each list is
         the best `depth` before they are added (a chunk outside the question's own list gets only
-        its translated score): what the sweep in docs/EVALUATION.md measured."""
+        its translated score): what the sweep in docs/EVALUATION.md measured. The restriction to
+        other languages is the lexical index's own (`other_than`): a Qdrant store filters on the
+        chunks' language instead of receiving the ids of every chunk in other languages."""
         lexical, depth = self._data.lexical, self.config.depth
         found = lexical.top(question, depth, allowed)
-        other = self.other_rows(lang) if translations else np.zeros(0, dtype=np.int64)
-        if allowed is not None:
-            other = np.intersect1d(other, allowed)
-        if not len(other):
+        if not translations or not self.other_langs(lang):
             return found
-        for row, score in lexical.top(" ".join(translations), depth, other).items():
+        for row, score in lexical.top(" ".join(translations), depth, allowed, other_than=lang).items():
             found[row] = found.get(row, 0.0) + score
         return dict(sorted(found.items(), key=lambda rs: (-rs[1], rs[0]))[:depth])
 

@@ -65,7 +65,9 @@ def test_translations_only_score_the_articles_in_other_languages(mixed: Pipeline
     question = "Which army burned the church during the war?"
     translations = mixed.translations(mixed.candidates(question).question)
     english = {int(r) for r in mixed.data.documents.chunk_ids(["harvest.txt"])}
-    assert set(mixed.retriever.other_rows("en").tolist()) == set(range(len(mixed.data.chunks))) - english
+    assert mixed.retriever.other_langs("en") and mixed.retriever.other_langs("fr")
+    translated = mixed.data.lexical.top(" ".join(translations), 50, other_than="en")
+    assert translated and not set(translated) & english
     with_them = mixed.retriever.rank(question, None, "en", Mode.HYBRID, translations=translations).bm25
     without = mixed.retriever.rank(question, None, "en", Mode.HYBRID).bm25
     assert {r: s for r, s in with_them.items() if r in english} == {r: s for r, s in without.items() if r in english}
@@ -82,3 +84,23 @@ def test_translations_stay_within_the_filters(mixed: Pipeline):
     french = {int(r) for r in mixed.data.documents.chunk_ids(["incendie.txt"])}
     ranked = mixed.candidates(question, filters=Filters(doc_ids=("incendie.txt",))).ranked
     assert french & set(ranked.bm25) and set(ranked.bm25) <= french     # translated, and only there
+
+
+def test_a_qdrant_store_restricts_the_translated_query_by_language_as_the_files_do(mixed: Pipeline, tmp_path):
+    pytest.importorskip("qdrant_client", reason="the qdrant extra is not installed (pip install -e '.[qdrant]')")
+    from index.qdrant_export import export_index
+    from index.qdrant_target import open_index, parse_store
+
+    export_index(mixed.data, parse_store(f"qdrant+local:{tmp_path / 'qdrant'}"))
+    stored = open_index(f"qdrant+local:{tmp_path / 'qdrant'}")
+    question = "Which army burned the church during the war?"
+    translated = " ".join(mixed.translations(mixed.candidates(question).question))
+    english = {int(r) for r in mixed.data.documents.chunk_ids(["harvest.txt"])}
+    found = {lang: mixed.data.lexical.top(translated, 50, other_than=lang) for lang in ("en", "fr")}
+    for lang, local in found.items():
+        assert stored.lexical.top(translated, 50, other_than=lang).keys() == local.keys()
+    assert found["en"] and not set(found["en"]) & english   # "armée", "église" reach the French articles only
+    assert not found["fr"]                                  # and no French word is in the English one
+    qdrant = Pipeline(stored, mixed.embedder, mixed.config, mixed.reader)
+    assert qdrant.retriever.rank(question, None, "en", Mode.HYBRID, translations=tuple(translated.split())).bm25.keys() \
+        == mixed.retriever.rank(question, None, "en", Mode.HYBRID, translations=tuple(translated.split())).bm25.keys()
