@@ -16,9 +16,10 @@ _ABBREVIATIONS = {
     "m", "mm", "mme", "mmes", "mlle", "dr", "pr", "st", "ste", "mr", "mrs", "ms", "prof", "gen", "gén",
     "col", "lt", "sgt", "capt", "jr", "sr", "inc", "ltd", "co", "corp", "no", "vol", "etc", "cf", "p",
     "av", "bd", "ap", "j.-c", "vs", "u.s", "u.k", "u.n", "e.g", "i.e", "jan", "feb", "fév", "mar",
-    "apr", "avr", "jun", "jul", "juil", "aug", "sep", "sept", "oct", "nov", "dec", "déc",
-    "approx", "env", "fig", "figs", "chap", "ibid", "resp",   # "approx. 8.8 pounds", "env. 300 km"
+    "apr", "avr", "jun", "jul", "juil", "aug", "sep", "sept", "oct", "nov", "dec", "déc", "approx", "env",
 }
+# abbreviations only before a figure ("fig. 2"; but "He ate a fig. Then...")
+_BEFORE_FIGURE = {"fig", "figs", "chap", "ca"}
 _MIN_LEN = 2
 # Longer "sentences" (a run without punctuation, a 100 kB word) are cut into pieces of at most
 # this many characters, at a space when there is one: a citation quotes a sentence, not a file.
@@ -43,6 +44,8 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     if word is None:
         return False
     token = word.group(1).lower()
+    if token in _BEFORE_FIGURE:
+        return bool(re.match(r"\s+\d", text[dot + 1 :dot + 3]))
     return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha())
 
 

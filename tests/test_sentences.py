@@ -77,6 +77,7 @@ def test_an_approximate_figure_stays_in_its_sentence() -> None:
         "Le trajet fait env. 300 km.",
         "Voir fig. 2 ci-dessous.",
     ]
+    assert sentences("He ate a fig. Then he left.") == ["He ate a fig.", "Then he left."]
 
 
 def test_a_lowercase_word_after_a_period_does_not_start_a_sentence() -> None:
