@@ -112,11 +112,15 @@ def _vectors(path: Path) -> np.ndarray:
 
 def _chunk_langs(documents: DocumentTable, rows: int, langs: tuple[str, ...]) -> np.ndarray:
     """Each chunk row's language as its position in `langs`, from the article table's row ranges
-    (no chunk is read)."""
-    codes = np.zeros(rows, dtype=np.uint16)
+    (no chunk is read); `len(langs)` for a row no article covers (the load's integrity check
+    then refuses the index, naming what is missing)."""
+    codes = np.full(rows, len(langs), dtype=np.uint16)
     for doc_id in documents:
+        lang = documents.lang(doc_id)
+        if lang not in langs:
+            raise ValueError(f"article {doc_id} is in '{lang}', which the manifest does not list")
         chunks, _ = documents.row_ranges(doc_id)
-        codes[chunks.start : chunks.stop] = langs.index(documents.lang(doc_id))
+        codes[chunks.start : chunks.stop] = langs.index(lang)
     return codes
 
 
@@ -129,8 +133,9 @@ def _read(folder: Path, manifest: Manifest) -> IndexData:
     store = _part(folder, manifest, f"the vector store ({manifest.store.get('kind')})",
                   lambda: open_store(folder, chunk_vectors, manifest.store))
     langs = tuple(sorted({str(info["lang"]) for info in manifest.documents.values()}))
+    chunk_langs = _part(folder, manifest, ROWS, lambda: _chunk_langs(documents, len(chunks), langs))
     lexical = _part(folder, manifest, f"the BM25 index ({LexicalIndex.FOLDER}/)",
-                    lambda: LexicalIndex.load(folder, langs, _chunk_langs(documents, len(chunks), langs)))
+                    lambda: LexicalIndex.load(folder, langs, chunk_langs))
     vectors = _part(folder, manifest, SENTENCE_VECTORS, lambda: _vectors(folder / SENTENCE_VECTORS))
     stats = _part(folder, manifest, STATS, lambda: CorpusStats.load(folder))
     if stats is None:

@@ -460,9 +460,11 @@ def test_a_build_killed_midway_is_resumed_and_equals_a_clean_build(tmp_path: Pat
     resumed, clean = load_index(index_dir, full_check=True), load_index(clean_dir)
     assert resumed.documents == clean.documents and resumed.chunks == clean.chunks
     assert resumed.sentences == clean.sentences and resumed.manifest.counts == clean.manifest.counts
-    # Batches of other sizes embed the same texts to within float16 rounding.
-    assert np.allclose(resumed.store.vectors(), clean.store.vectors(), atol=2e-3)
-    assert np.allclose(resumed.sentence_vectors, clean.sentence_vectors, atol=2e-3)
+    # Batches of other sizes embed the same texts to the same vectors, up to what padding a text
+    # among others of other lengths changes (elementwise up to 0.0022 was seen: 2e-3 was flaky).
+    for a, b in ((resumed.store.vectors(), clean.store.vectors()), (resumed.sentence_vectors, clean.sentence_vectors)):
+        a, b = np.asarray(a, dtype=np.float32), np.asarray(b, dtype=np.float32)
+        assert a.shape == b.shape and float(np.min(np.sum(a * b, axis=1))) >= 0.999
 
 
 def test_an_index_of_the_previous_format_is_rebuilt_with_a_note(index_copy: Path, embedder: Embedder) -> None:
@@ -473,3 +475,20 @@ def test_an_index_of_the_previous_format_is_rebuilt_with_a_note(index_copy: Path
     assert report.notes == (f"The index in {index_copy} has format 2, this version reads format {FORMAT_VERSION}; "
                             "every article is indexed again from scratch.",)
     assert report.kept == () and load_index(index_copy).manifest.format_version == FORMAT_VERSION
+
+
+def test_chunk_languages_come_from_the_article_table() -> None:
+    from index.storage import _chunk_langs
+
+    class Table(dict):   # doc_id -> (lang, chunk rows): what _chunk_langs reads of a DocumentTable
+        def lang(self, doc_id):
+            return self[doc_id][0]
+
+        def row_ranges(self, doc_id):
+            return self[doc_id][1], range(0)
+
+    table = Table({"a.txt": ("fr", range(0, 2)), "b.txt": ("en", range(2, 5))})
+    assert _chunk_langs(table, 5, ("en", "fr")).tolist() == [1, 1, 0, 0, 0]
+    assert _chunk_langs(table, 6, ("en", "fr")).tolist()[5] == 2     # no article: no language
+    with pytest.raises(ValueError, match="b.txt is in 'en', which the manifest does not list"):
+        _chunk_langs(table, 5, ("fr",))
