@@ -22,12 +22,10 @@ class LexicalIndex:
 
     FOLDER = "bm25"
 
-    def __init__(self, retriever: bm25s.BM25, langs: tuple[str, ...], rows: int, row_langs: np.ndarray) -> None:
-        if len(row_langs) != rows:
-            raise ValueError(f"the BM25 index has {rows} chunks but {len(row_langs)} chunk languages")
+    def __init__(self, retriever: bm25s.BM25, langs: tuple[str, ...], row_langs: np.ndarray) -> None:
         self._retriever = retriever
         self.langs = langs
-        self.rows = rows
+        self.rows = len(row_langs)
         self._row_langs = row_langs
 
     @classmethod
@@ -40,7 +38,7 @@ class LexicalIndex:
         retriever = bm25s.BM25()
         retriever.index([t or ["_empty_"] for t in tokens], show_progress=False)
         codes = {lang: n for n, lang in enumerate(sorted(set(langs)))}
-        return cls(retriever, tuple(codes), len(tokens), np.array([codes[lang] for lang in langs], dtype=np.uint16))
+        return cls(retriever, tuple(codes), np.array([codes[lang] for lang in langs], dtype=np.uint16))
 
     @property
     def retriever(self) -> bm25s.BM25:
@@ -86,7 +84,7 @@ class LexicalIndex:
         wrongly, only when a query reaches it)."""
         retriever = bm25s.BM25.load(str(folder / cls.FOLDER), mmap=True, show_progress=False, verbosity=0)
         _check_arrays(retriever, len(row_langs))
-        return cls(retriever, langs, len(row_langs), row_langs)
+        return cls(retriever, langs, row_langs)
 
 
 _FULL_CHECK_ENTRIES = 20_000_000  # larger matrices: their row ids are checked by `index verify`'s hashes

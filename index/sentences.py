@@ -45,7 +45,7 @@ def _is_abbreviation(text: str, dot: int) -> bool:
         return False
     token = word.group(1).lower()
     if token in _BEFORE_FIGURE:
-        return bool(re.match(r"\s+\d", text[dot + 1 :dot + 3]))
+        return bool(re.match(r"\s+\d", text[dot + 1 : dot + 3]))
     return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha())
 
 
