@@ -18,6 +18,7 @@ from index.analyzer import PREFIX, analyze_query, cognate_prefixes, fold
 from index.corpus_stats import sentence_terms
 from index.vocabulary import content_words
 from qa.abstain import Retrieved, signals
+from qa.antecedent import with_antecedent
 from qa.question import Kind, Question
 from qa.ranker import RankerModel, candidate_features
 from qa.reader import Reading
@@ -194,7 +195,7 @@ class SentenceScorer:
                 break
             if not self._duplicate(cand, chosen):
                 chosen.append(cand)
-        return chosen
+        return with_antecedent(question, chosen, scored, self._data.sentences, cfg.max_sentences)
 
     def _answer_text(self, s: Scored) -> str:
         return fold(self._data.sentences[s.index].text[s.answer[0] : s.answer[1]]) if s.answer else ""

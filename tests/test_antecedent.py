@@ -1,0 +1,70 @@
+"""A "who" question answered by a sentence that only says "She": the sentence naming her is
+cited too (qa.antecedent), on a small corpus written for the test
+and the real model."""
+
+from __future__ import annotations
+
+import pytest
+
+from index import BuildConfig, build_index
+from qa.antecedent import names_someone
+from qa.question import prepare_question
+
+CHEMIST = """Marguerite Delacroix
+
+Marguerite Delacroix was a chemist who worked in Lyon in the nineteenth century. She studied the salts \
+found in coastal marshes and the brines of the Camargue. She also described how to distil sea water for \
+drinking on long voyages.
+
+The city of Lyon opened its first school of chemistry in 1830. The school trained pharmacists, dyers and \
+engineers for the silk industry.
+"""
+HARBOUR = """The harbour of Marseille
+
+The harbour of Marseille was enlarged in 1844 to receive steamships. Ships leaving for long voyages \
+carried barrels of fresh water, which often spoiled after a few weeks at sea.
+"""
+
+
+@pytest.fixture(scope="module")
+def chemist(tmp_path_factory: pytest.TempPathFactory, embedder):
+    from qa import Pipeline
+
+    folder = tmp_path_factory.mktemp("antecedent")
+    corpus = folder / "corpus"
+    corpus.mkdir()
+    (corpus / "delacroix.txt").write_text(CHEMIST, encoding="utf-8")
+    (corpus / "harbour.txt").write_text(HARBOUR, encoding="utf-8")
+    build_index(BuildConfig(seeds_dir=corpus, index_dir=folder / "index", progress=False), embedder=embedder)
+    return Pipeline.load(folder / "index", embedder=embedder)
+
+
+@pytest.mark.parametrize("question", ["Who described how to make sea water drinkable?",
+                                      "Qui a décrit comment rendre l'eau de mer potable ?"])
+def test_who_answered_by_a_pronoun_also_cites_the_sentence_naming_the_person(chemist, question):
+    answer = chemist.ask(question)
+    quotes = [c.quote for c in answer.citations]
+    assert not answer.abstained
+    assert any(q.startswith("She also described") for q in quotes), quotes
+    assert any(q.startswith("Marguerite Delacroix was a chemist") for q in quotes), quotes
+
+
+@pytest.mark.parametrize("question, cited", [
+    ("Where did the chemist study salts?", "She studied the salts"),           # not "who"
+    ("Who trained pharmacists and dyers for the silk industry?", "The school trained"),  # no pronoun
+])
+def test_other_questions_do_not_get_the_sentence_before(chemist, question, cited):
+    quotes = [c.quote for c in chemist.ask(question).citations]
+    assert quotes[0].startswith(cited) and not any("Marguerite" in q for q in quotes), quotes
+
+
+@pytest.mark.parametrize("sentence, names", [
+    ("She also described how to distil sea water.", False),
+    ("His Liber servitoris is of particular interest.", False),      # "His Liber" is no name
+    ("Il fut secrétaire du syndicat, puis il rejoignit Paul Scarron.", True),
+    ("The school trained pharmacists and dyers.", True),              # nothing to resolve
+    ("She met Marguerite Delacroix in Lyon.", False),                 # the question's own name
+])
+def test_what_counts_as_naming_someone(sentence, names):
+    question = prepare_question("Who met Marguerite Delacroix?", ("en", "fr"))
+    assert names_someone(sentence, question) is names
