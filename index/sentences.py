@@ -7,11 +7,16 @@ from dataclasses import dataclass
 
 from index.documents import Document
 
-__all__ = ["MAX_SENTENCE_CHARS", "Sentence", "split_sentences", "document_sentences"]
+__all__ = ["MAX_SENTENCE_CHARS", "Sentence", "split_sentences", "document_sentences", "is_closed"]
 
-# A sentence ends at . ! ? … (optionally followed by closing quotes/brackets) before a space and
+# A sentence ends at . ! ? … (optionally followed by closing quotes/brackets and footnote marks such
+# as "[12]" or "[citation needed]") before a space and
 # something that can start a sentence; line breaks always end one.
-_END = re.compile(r"""[.!?…]+["»”’)\]]*(?=\s+["«“‘(\[\-–—]?\s*[A-ZÀ-ÖØ-Þ0-9])|\n+""")
+# A period with no space after it ends one too when a lowercase word or a bracket comes before it
+# and a capitalised word after it ("(États-Unis).Il abrite", text extraction losing the space);
+# "St.Louis", "U.S.Army" and "Node.js" do not.
+_END = re.compile(r"""[.!?…]+["»”’)\]]*(?:\[[^\]\n]{1,40}\])*(?=\s+["«“‘(\[\-–—]?\s*[A-ZÀ-ÖØ-Þ0-9])|\n+"""
+                  r"""|(?:(?<=[a-zß-öø-ÿ]{2})|(?<=\)))\.(?=[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ])""")
 _ABBREVIATIONS = {
     "m", "mm", "mme", "mmes", "mlle", "dr", "pr", "st", "ste", "mr", "mrs", "ms", "prof", "gen", "gén",
     "col", "lt", "sgt", "capt", "jr", "sr", "inc", "ltd", "co", "corp", "no", "vol", "etc", "cf", "p",
@@ -21,6 +26,8 @@ _ABBREVIATIONS = {
 # abbreviations only before a figure ("fig. 2"; but "He ate a fig. Then...")
 _BEFORE_FIGURE = {"fig", "figs", "chap", "ca"}
 _MIN_LEN = 2
+_CLOSING = tuple(".!?…»\"”)’")
+_FOOTNOTES = re.compile(r"(?:\s*\[[^\]\n]{1,40}\])+\s*$")
 # Longer "sentences" (a run without punctuation, a 100 kB word) are cut into pieces of at most
 # this many characters, at a space when there is one: a citation quotes a sentence, not a file.
 MAX_SENTENCE_CHARS = 1000
@@ -34,6 +41,12 @@ class Sentence:
     start: int
     end: int
     text: str
+
+
+def is_closed(text: str) -> bool:
+    """Whether `text` ends as a sentence does (closing punctuation, footnote marks such as "[12]"
+    or "[citation needed]" aside); headings, captions and list items do not."""
+    return _FOOTNOTES.sub("", text).rstrip().endswith(_CLOSING)
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:

@@ -16,6 +16,7 @@ import numpy as np
 from index import IndexData
 from index.analyzer import PREFIX, analyze_query, cognate_prefixes, fold
 from index.corpus_stats import sentence_terms
+from index.sentences import is_closed
 from index.vocabulary import content_words
 from qa.abstain import Retrieved, signals
 from qa.antecedent import with_antecedent
@@ -31,7 +32,6 @@ _QUANTIFIERS = {"plus", "pres", "moins", "envir", "quelq", "more", "nearl", "abo
                "centa", "dizai", "thous", "hundr"}
 
 
-_CLOSING = tuple(".!?…»\"”)’")
 _ANALYSED = 65536   # candidate sentences whose analysis is kept
 
 
@@ -162,7 +162,7 @@ class SentenceScorer:
             dense = float(self._data.sentence_vectors[i] @ query_vector)
             lexical = self._lexical(question, query_terms, query_prefixes, i)
             answer = find_short_answer(sentence.text, question.kind, question.text)
-            heading = not sentence.text.rstrip().endswith(_CLOSING)
+            heading = not is_closed(sentence.text)
             raw.append((i, rank, gap, dense, lexical, answer, heading))
         best_dense = max((r[3] for r in raw), default=0.0)
         best_lexical = max((r[4] for r in raw), default=0.0)

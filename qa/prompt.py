@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from index import IndexData
+from index.sentences import is_closed
 from qa.llm import ChatBackend
 from qa.types import Answer
 
@@ -17,7 +18,6 @@ __all__ = ["LANGUAGES", "SYSTEM", "Passage", "PromptPassages", "build_messages"]
 
 log = logging.getLogger(__name__)
 
-_CLOSING = tuple(".!?…»\"”)’")
 
 LANGUAGES = {"fr": "French", "en": "English", "de": "German", "es": "Spanish", "it": "Italian",
               "pt": "Portuguese", "nl": "Dutch", "ru": "Russian"}
@@ -83,7 +83,7 @@ class PromptPassages:
 
     def _is_sentence(self, row: int) -> bool:
         """Not a heading, caption or list item (those have no closing punctuation)."""
-        return self._data.sentences[row].text.rstrip().endswith(_CLOSING)
+        return is_closed(self._data.sentences[row].text)
 
     def _grow(self, seed: int, used: set[int], scores: np.ndarray) -> tuple[int, ...]:
         sentences = self._data.sentences

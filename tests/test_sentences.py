@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from index.documents import Document, read_corpus
-from index.sentences import document_sentences, split_sentences
+from index.sentences import document_sentences, is_closed, split_sentences
 
 SEEDS_DIR = Path(__file__).resolve().parents[1] / "seeds"
 DOCS = read_corpus(SEEDS_DIR).documents
@@ -98,3 +98,21 @@ def test_a_long_run_without_sentence_ends_is_cut_at_spaces_into_bounded_pieces()
     pieces = [text[s:e] for s, e in spans[1:]]
     assert all(len(p) <= 1000 and p == p.strip() for p in pieces)
     assert " ".join(pieces) == words  # cut between words, nothing lost or repeated
+
+
+def test_a_period_that_lost_its_space_still_ends_a_sentence() -> None:
+    text = ("Le musée est situé à Williamstown (États-Unis).Il abrite un centre de recherche, avec le "
+            "Williams College.Ses collections datent du XIVe siècle. He moved to St.Louis. The U.S.Army "
+            "came. Use Node.js here.")
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "Le musée est situé à Williamstown (États-Unis).", "Il abrite un centre de recherche, avec le Williams College.",
+        "Ses collections datent du XIVe siècle.", "He moved to St.Louis.", "The U.S.Army came.", "Use Node.js here."]
+
+
+def test_footnote_marks_close_a_sentence_and_do_not_make_it_a_heading() -> None:
+    text = "He also describes the distillation.[verification needed] He made it clear.[12][13] Le vote a lieu.[réf. nécessaire] Il est clos."
+    found = [text[a:b] for a, b in split_sentences(text)]
+    assert found == ["He also describes the distillation.[verification needed]", "He made it clear.[12][13]",
+                     "Le vote a lieu.[réf. nécessaire]", "Il est clos."]
+    assert all(is_closed(s) for s in found)
+    assert not is_closed("Early life") and not is_closed("History [edit]")
