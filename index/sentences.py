@@ -10,13 +10,15 @@ from index.documents import Document
 __all__ = ["MAX_SENTENCE_CHARS", "Sentence", "split_sentences", "document_sentences", "is_closed"]
 
 # A sentence ends at . ! ? … (optionally followed by closing quotes/brackets and footnote marks such
-# as "[12]" or "[citation needed]") before a space and
-# something that can start a sentence; line breaks always end one.
-# A period with no space after it ends one too when a lowercase word or a bracket comes before it
-# and a capitalised word after it ("(États-Unis).Il abrite", text extraction losing the space);
-# "St.Louis", "U.S.Army" and "Node.js" do not.
-_END = re.compile(r"""[.!?…]+["»”’)\]]*(?:\[[^\]\n]{1,40}\])*(?=\s+["«“‘(\[\-–—]?\s*[A-ZÀ-ÖØ-Þ0-9])|\n+"""
-                  r"""|(?:(?<=[a-zß-öø-ÿ]{2})|(?<=\)))\.(?=[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ])""")
+# as "[12]" or "[citation needed]") before a space and something that can start a sentence; line
+# breaks always end one. A period with no space after it ends one too when a lowercase word or a
+# closing bracket comes before it and a word starting with a capital after it ("(États-Unis).Il
+# abrite", "Unis).C'est": text extraction losing the space); "St.Louis", "U.S.Army" and "Node.js"
+# do not (a capitalised name after a period, "React.Component", is split). The run of marks is
+# matched from its first mark and without backtracking, so that a long run of dots or spaces
+# costs linear time.
+_END = re.compile(r"""(?<![.!?…])[.!?…]++["»”’)\]]*+(?:\s?\[[^\]\n]{1,40}\])*+(?=\s++["«“‘(\[\-–—]?\s*+[A-ZÀ-ÖØ-Þ0-9])"""
+                  r"""|\n+|(?:(?<=[a-zß-öø-ÿ]{2})|(?<=\)))\.(?=[A-ZÀ-ÖØ-Þ](?:[a-zß-öø-ÿ]|['’]\w))""")
 _ABBREVIATIONS = {
     "m", "mm", "mme", "mmes", "mlle", "dr", "pr", "st", "ste", "mr", "mrs", "ms", "prof", "gen", "gén",
     "col", "lt", "sgt", "capt", "jr", "sr", "inc", "ltd", "co", "corp", "no", "vol", "etc", "cf", "p",
@@ -27,7 +29,8 @@ _ABBREVIATIONS = {
 _BEFORE_FIGURE = {"fig", "figs", "chap", "ca"}
 _MIN_LEN = 2
 _CLOSING = tuple(".!?…»\"”)’")
-_FOOTNOTES = re.compile(r"(?:\s*\[[^\]\n]{1,40}\])+\s*$")
+_FOOTNOTE_CHARS = 42   # "[" + up to 40 characters + "]"
+_WORD_BEFORE = 40      # characters read back from a period for the word it ends
 # Longer "sentences" (a run without punctuation, a 100 kB word) are cut into pieces of at most
 # this many characters, at a space when there is one: a citation quotes a sentence, not a file.
 MAX_SENTENCE_CHARS = 1000
@@ -46,20 +49,27 @@ class Sentence:
 def is_closed(text: str) -> bool:
     """Whether `text` ends as a sentence does (closing punctuation, footnote marks such as "[12]"
     or "[citation needed]" aside); headings, captions and list items do not."""
-    return _FOOTNOTES.sub("", text).rstrip().endswith(_CLOSING)
+    text = text.rstrip()
+    while text.endswith("]"):
+        start = text.rfind("[")
+        if start < 0 or len(text) - start > _FOOTNOTE_CHARS or "\n" in text[start:]:
+            break
+        text = text[:start].rstrip()
+    return text.endswith(_CLOSING)
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
     """True when the period at `dot` closes an abbreviation or an initial ("M.", "J. Biden")."""
     if text[dot] != ".":
         return False
-    word = re.search(r"([\w.-]+)$", text[:dot])
+    word = re.search(r"([\w.-]+)$", text[max(0, dot - _WORD_BEFORE) : dot])
     if word is None:
         return False
     token = word.group(1).lower()
     if token in _BEFORE_FIGURE:
         return bool(re.match(r"\s+\d", text[dot + 1 : dot + 3]))
     return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha())
+
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:

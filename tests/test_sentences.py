@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from index.documents import Document, read_corpus
-from index.sentences import document_sentences, is_closed, split_sentences
+from index.sentences import MAX_SENTENCE_CHARS, document_sentences, is_closed, split_sentences
 
 SEEDS_DIR = Path(__file__).resolve().parents[1] / "seeds"
 DOCS = read_corpus(SEEDS_DIR).documents
@@ -116,3 +116,18 @@ def test_footnote_marks_close_a_sentence_and_do_not_make_it_a_heading() -> None:
                      "Le vote a lieu.[réf. nécessaire]", "Il est clos."]
     assert all(is_closed(s) for s in found)
     assert not is_closed("Early life") and not is_closed("History [edit]")
+
+
+def test_elisions_and_spaced_footnote_marks() -> None:
+    text = "Le musée est aux États-Unis (Massachusetts).C'est un lieu. He made it clear.[12] [13] Next one here."
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "Le musée est aux États-Unis (Massachusetts).", "C'est un lieu.", "He made it clear.[12] [13]",
+        "Next one here."]
+
+
+@pytest.mark.parametrize("text", ["." * 200_000, "a." + " " * 200_000 + "b", "Le chat dort.[12] " * 10_000,
+                                  "Le chat dort bien.Il " * 10_000])
+def test_long_runs_of_marks_or_spaces_split_in_linear_time(text: str) -> None:
+    # each took minutes when the pattern backtracked or each period re-read the text before it
+    pieces = split_sentences(text)
+    assert pieces and all(b - a <= MAX_SENTENCE_CHARS for a, b in pieces)
