@@ -73,7 +73,7 @@ class QuestionResult:
 def corpus_pipeline(corpus: Path, cache_dir: Path, progress: bool = True, config: QAConfig | None = None,
                     store: QdrantTarget | None = None) -> Pipeline:
     """A pipeline over any folder of articles, its index cached under `cache_dir` (one folder per
-    corpus path) and rebuilt incrementally only when the folder changed; with a Qdrant `store`,
+    corpus path) and brought up to date incrementally at every call; with a Qdrant `store`,
     answered from Qdrant (one index per corpus, named after the store's with the key added)."""
     if not corpus.is_dir():
         raise DatasetError(f"Corpus folder {corpus} does not exist; pass a folder of .txt articles.")

@@ -15,6 +15,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from index.bm25 import LexicalIndex
+from index.build_record import article_records, up_to_date
 from index.chunking import Chunk, ChunkConfig, chunk_document
 from index.documents import Corpus, Document, Fields, Skipped, read_corpus
 from index.embedder import DEFAULT_MODEL, Embedder, resolve_model
@@ -233,6 +234,13 @@ def _build(config: BuildConfig, embedder: Embedder | None, started: float) -> Bu
     sentences = {d.doc_id: document_sentences(d) for d in docs}
     batches = _Batches(docs, chunks, sentences, _unchanged(docs, chunks, sentences, previous), previous, embedder,
                        Checkpoints(config.index_dir, embedder.spec.fingerprint))
+    if previous is not None and up_to_date(previous.manifest, config.seeds_dir, config.fields.to_dict(), corpus,
+                                           chunks, batches.kept):
+        batches.checkpoints.clear()
+        log.info("%s is up to date: nothing rewritten", config.index_dir)
+        return BuildReport(added=(), changed=(), removed=(), kept=tuple(sorted(batches.kept)), skipped=corpus.skipped,
+                           chunks=sum(len(c) for c in chunks.values()), embedded=0,
+                           seconds=time.perf_counter() - started)
     if batches.checkpoints.count():
         log.info("resuming: %d articles' vectors were checkpointed by an interrupted build", batches.checkpoints.count())
     ordered = [c for d in docs for c in chunks[d.doc_id]]
@@ -258,17 +266,14 @@ def _build(config: BuildConfig, embedder: Embedder | None, started: float) -> Bu
 
 def _manifest(config: BuildConfig, embedder: Embedder, corpus: Corpus, chunks: dict[str, list[Chunk]],
               store: VectorStore, writer: StagedWriter, embedding: dict[str, str]) -> Manifest:
-    docs, exports = corpus.documents, corpus.exports
+    docs = corpus.documents
     return Manifest(
         model_id=embedder.spec.model_id,
         model_fingerprint=embedder.spec.fingerprint,
         dimension=embedder.dimension,
         prompts=embedder.prompts,
         chunking=config.chunking.to_dict(),
-        documents={d.doc_id: {"sha256": d.sha256, "title": d.title, "date": d.date, "lang": d.lang,
-                              "chunks": len(chunks[d.doc_id]), "url": d.url,
-                              **({"source": d.source, "source_sha256": exports[d.source]} if d.source else {})}
-                   for d in docs},
+        documents=article_records(corpus, chunks),
         seeds_dir=str(config.seeds_dir.resolve()),
         counts={"documents": len(docs), "chunks": sum(len(c) for c in chunks.values()), "sentences": writer.sentences},
         skipped={s.doc_id: s.reason for s in corpus.skipped},

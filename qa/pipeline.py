@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index import BuildConfig, Document, Embedder, IndexData, IndexNotReady, build_index, resolve_model
+from index import BuildConfig, Document, Embedder, IndexData, build_index, resolve_model
 from index.qdrant_export import sync_index
 from index.qdrant_store import open_qdrant
 from index.qdrant_target import QdrantTarget, open_index, parse_store
@@ -107,20 +107,15 @@ class Pipeline:
     def for_corpus(cls, seeds_dir: Path, index_dir: Path, config: QAConfig | None = None,
                    progress: bool = True, store: QdrantTarget | None = None) -> Pipeline:
         """A pipeline over any folder of articles, with its index kept in `index_dir` and
-        rebuilt (incrementally) only when the folder changed; with a Qdrant `store`, the index
-        is written there too (when it changed) and answers come from Qdrant."""
+        brought up to date at every call, incrementally: only articles whose text, chunks or
+        sentences changed (a new version of the splitting code may cut them differently) are
+        embedded again, and an index already up to date is not rewritten; with a Qdrant
+        `store`, the index is written there too (when it changed) and answers come from Qdrant."""
         if store is not None:
             pipeline = cls.for_corpus(seeds_dir, index_dir, config, progress)
             sync_index(index_dir, store)
             return cls(open_qdrant(store), pipeline.embedder, pipeline.config, pipeline._reader)
         embedder = Embedder(resolve_model(None))
-        try:
-            pipeline = cls.load(index_dir, config, embedder=embedder)
-            manifest = pipeline.data.manifest
-            if (Path(manifest.seeds_dir), manifest.embedding_weights) == (seeds_dir.resolve(), embedder.weights):
-                return pipeline
-        except IndexNotReady as err:
-            log.info("building the index for %s: %s", seeds_dir, err)
         build_index(BuildConfig(seeds_dir=seeds_dir, index_dir=index_dir, progress=progress), embedder=embedder)
         return cls.load(index_dir, config, embedder=embedder)
 

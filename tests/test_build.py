@@ -157,10 +157,12 @@ def test_bm25_scores_zero_for_nvidia_but_finds_real_words(seed_data: IndexData) 
 def test_rebuild_of_unchanged_folder_embeds_nothing(index_copy: Path, embedder: Embedder,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     before = load_index(index_copy)
+    files = {p.name: p.stat().st_mtime_ns for p in index_copy.iterdir()}
     forbid_embedding(monkeypatch)
     report = build(SEEDS_DIR, index_copy, embedder)
     assert (report.added, report.changed, report.removed) == ((), (), ())
     assert report.kept == SEED_NAMES and report.embedded == 0
+    assert {p.name: p.stat().st_mtime_ns for p in index_copy.iterdir()} == files, "an up-to-date index is not rewritten"
     after = load_index(index_copy)
     assert after.chunks == before.chunks and after.sentences == before.sentences
     assert np.array_equal(after.store.vectors(), before.store.vectors())
@@ -342,7 +344,9 @@ def test_failed_embedding_leaves_the_previous_index(index_copy: Path, seeds_copy
 
 
 def test_failure_while_writing_leaves_the_previous_index_and_no_staging_folder(
-        index_copy: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+        index_copy: Path, seeds_copy: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    changed = seeds_copy / seed_name("003")   # something to write (an unchanged folder rewrites nothing)
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nUne phrase de plus.\n", encoding="utf-8")
     before = load_index(index_copy)
     seen: list[list[str]] = []
 
@@ -352,12 +356,13 @@ def test_failure_while_writing_leaves_the_previous_index_and_no_staging_folder(
 
     monkeypatch.setattr(LexicalIndex, "save", disk_full)
     with pytest.raises(OSError, match="No space left"):
-        build(SEEDS_DIR, index_copy, embedder)
+        build(seeds_copy, index_copy, embedder)
     assert len(seen) == 1 and seen[0][0].startswith(".index.building-"), "the failure happened while staging"
     after = load_index(index_copy)
     assert after.manifest == before.manifest
     assert np.array_equal(after.store.vectors(), before.store.vectors())
-    assert leftovers(index_copy) == []
+    # the changed article's vectors stay checkpointed for the next build to resume from
+    assert leftovers(index_copy) == [".index.resume"]
 
 
 def test_interrupted_swap_is_recovered_on_load(tmp_path: Path, seed_index: Path) -> None:
