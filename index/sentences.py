@@ -13,12 +13,12 @@ __all__ = ["MAX_SENTENCE_CHARS", "Sentence", "split_sentences", "document_senten
 # as "[12]" or "[citation needed]") before a space and something that can start a sentence; line
 # breaks always end one. A period with no space after it ends one too when a lowercase word or a
 # closing bracket comes before it and a word starting with a capital after it ("(États-Unis).Il
-# abrite", "Unis).C'est": text extraction losing the space); "St.Louis", "U.S.Army" and "Node.js"
-# do not (a capitalised name after a period, "React.Component", is split). The run of marks is
+# abrite": text extraction losing the space; not before an elision, "cultures.I'm"); "St.Louis",
+# "U.S.Army" and "Node.js" do not (a capitalised name after a period, "React.Component", is split). The run of marks is
 # matched from its first mark and without backtracking, so that a long run of dots or spaces
 # costs linear time.
 _END = re.compile(r"""(?<![.!?…])[.!?…]++["»”’)\]]*+(?:\s?\[[^\]\n]{1,40}\])*+(?=\s++["«“‘(\[\-–—]?\s*+[A-ZÀ-ÖØ-Þ0-9])"""
-                  r"""|\n+|(?:(?<=[a-zß-öø-ÿ]{2})|(?<=\)))\.(?=[A-ZÀ-ÖØ-Þ](?:[a-zß-öø-ÿ]|['’]\w))""")
+                  r"""|\n+|(?:(?<=[a-zß-öø-ÿ]{2})|(?<=\)))\.(?=[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ])""")
 _ABBREVIATIONS = {
     "m", "mm", "mme", "mmes", "mlle", "dr", "pr", "st", "ste", "mr", "mrs", "ms", "prof", "gen", "gén",
     "col", "lt", "sgt", "capt", "jr", "sr", "inc", "ltd", "co", "corp", "no", "vol", "etc", "cf", "p",

@@ -119,9 +119,11 @@ def test_footnote_marks_close_a_sentence_and_do_not_make_it_a_heading() -> None:
 
 
 def test_elisions_and_spaced_footnote_marks() -> None:
+    # a glued period before an elision stays: a generated "cultures.I'm" is not a sentence end
+    # to the generation grammar either (qa.claims splits with this function)
     text = "Le musée est aux États-Unis (Massachusetts).C'est un lieu. He made it clear.[12] [13] Next one here."
     assert [text[a:b] for a, b in split_sentences(text)] == [
-        "Le musée est aux États-Unis (Massachusetts).", "C'est un lieu.", "He made it clear.[12] [13]",
+        "Le musée est aux États-Unis (Massachusetts).C'est un lieu.", "He made it clear.[12] [13]",
         "Next one here."]
 
 
