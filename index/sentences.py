@@ -14,9 +14,9 @@ __all__ = ["MAX_SENTENCE_CHARS", "Sentence", "split_sentences", "document_senten
 # breaks always end one. A period with no space after it ends one too when a lowercase word or a
 # closing bracket comes before it and a word starting with a capital after it ("(États-Unis).Il
 # abrite": text extraction losing the space; not before an elision, "cultures.I'm"); "St.Louis",
-# "U.S.Army" and "Node.js" do not (a capitalised name after a period, "React.Component", is split). The run of marks is
-# matched from its first mark and without backtracking, so that a long run of dots or spaces
-# costs linear time.
+# "U.S.Army" and "Node.js" do not (a capitalised name after a period, "React.Component", is
+# split). The run of marks is matched from its first mark and without backtracking, so that a
+# long run of dots or spaces costs linear time.
 _END = re.compile(r"""(?<![.!?…])[.!?…]++["»”’)\]]*+(?:\s?\[[^\]\n]{1,40}\])*+(?=\s++["«“‘(\[\-–—]?\s*+[A-ZÀ-ÖØ-Þ0-9])"""
                   r"""|\n+|(?:(?<=[a-zß-öø-ÿ]{2})|(?<=\)))\.(?=[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ])""")
 _ABBREVIATIONS = {
