@@ -2,7 +2,8 @@
 
 A claim is supported by a span (one sentence of the index, or two adjacent ones) when
 - every number it states is in the span (digit groups joined, "1,5" = "1.5", small number words
-  read as digits: "three" = "trois" = "3");
+  read as digits: "three" = "trois" = "3"), and no more often than the span states it ("on March
+  18, 18." from a span that says "18 March" once);
 - every name it states (a capitalised word, an acronym, a month or weekday) is in the span,
   accent-folded, allowing transliterations ("Shoigu" / "Choïgou") and a short list of exonyms
   ("Korea" / "Corée");
@@ -19,6 +20,7 @@ turned around between facts that are all in the span ("A met B before" for "A me
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -29,7 +31,7 @@ from index import Embedder, IndexData
 from index.analyzer import STOP_WORDS, analyze, fold
 from index.analyzer import cognate_prefixes
 
-__all__ = ["VerifyConfig", "Verdict", "SupportingSpan", "Verifier", "numbers", "names", "is_refusal",
+__all__ = ["VerifyConfig", "Verdict", "SupportingSpan", "Verifier", "numbers", "number_counts", "names", "is_refusal",
            "missing_facts", "judge"]
 
 _GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?:([ \u00a0\u202f\u2009.,])\d{3})(?:\1\d{3})*(?![\d]|[.,]\d)")
@@ -119,12 +121,17 @@ class SupportingSpan:
     verdict: Verdict
 
 
+def number_counts(text: str) -> Counter[str]:
+    """How many times a text states each number, normalised as `numbers` does."""
+    joined = _GROUPED.sub(lambda m: re.sub(r"\D", "", m.group(0)), text)
+    found = Counter(n.replace(",", ".") for n in _NUMBER.findall(joined))
+    found.update(_NUMBER_WORDS[w] for w in _WORD.findall(fold(text)) if w in _NUMBER_WORDS)
+    return found
+
+
 def numbers(text: str) -> set[str]:
     """The numbers a text states, normalised: "10 000", "10,000" -> "10000"; "1,5" -> "1.5"."""
-    joined = _GROUPED.sub(lambda m: re.sub(r"\D", "", m.group(0)), text)
-    found = {n.replace(",", ".") for n in _NUMBER.findall(joined)}
-    found |= {_NUMBER_WORDS[w] for w in _WORD.findall(fold(text)) if w in _NUMBER_WORDS}
-    return found
+    return set(number_counts(text))
 
 
 def names(text: str) -> list[str]:
@@ -175,8 +182,12 @@ def _coverage(claim: str, claim_lang: str, source: str, source_lang: str) -> tup
 
 def missing_facts(claim: str, source: str, config: VerifyConfig, exonyms: dict[str, set[str]] | None = None
                   ) -> tuple[str, ...]:
-    """The numbers and names of `claim` that `source` does not state."""
-    missing_numbers = tuple(sorted(numbers(claim) - numbers(source)))
+    """The numbers and names of `claim` that `source` does not state, and the numbers it repeats
+    more often than `source` does ("18 (2 times)"): a figure the model wrote twice, unable to
+    write the one it wanted, is not backed by one mention of it."""
+    stated, backed = number_counts(claim), number_counts(source)
+    missing_numbers = tuple(n if n not in backed else f"{n} ({k} times)"
+                            for n, k in sorted(stated.items()) if k > backed[n])
     tokens = {fold(w) for w in _WORD.findall(source)}
     table = exonyms if exonyms is not None else _exonyms()
     return missing_numbers + tuple(n for n in names(claim) if not _name_found(n, tokens, table, config.name_similarity))

@@ -65,6 +65,16 @@ def test_transliterated_and_translated_names_are_found():
     assert missing_facts("Lavrov met Kim in Seoul on 4 November.", source, config) == ("4", "lavrov", "seoul")
 
 
+def test_a_figure_repeated_more_often_than_the_span_states_it_is_missing():
+    config = VerifyConfig()
+    source = "Le 18 mars, Pyongyang a tiré un missile."
+    assert missing_facts("It fired a missile on March 18, 18.", source, config) == ("18 (2 times)",)
+    assert missing_facts("It fired a missile on March 18.", source, config) == ()
+    twice = "Le 18 mars, 18 soldats ont été blessés."
+    assert missing_facts("On March 18, 18 soldiers were wounded.", twice, config) == ()
+    assert not judge("On March 18, 18.", "en", source, "fr", 0.95, 0.95, config).supported
+
+
 def test_judge_rules_without_embeddings():
     source = "La Corée du Nord avait envoyé 7 000 conteneurs d’armes à la Russie."
     config = VerifyConfig()
