@@ -138,7 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.k < 1:
         print("error: --k must be at least 1.", file=sys.stderr)
         return 2
-    filters = Filters(tuple(args.doc), args.date_from, args.date_to)
+    try:
+        filters = Filters(tuple(args.doc), args.date_from, args.date_to)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     try:
         if args.question != "-":
             from qa.question import check_question

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
+from datetime import date as Date
 from enum import Enum
 
 __all__ = ["Mode", "Filters", "Hit", "Citation", "Answer"]
@@ -16,14 +18,39 @@ class Mode(str, Enum):
     BM25 = "bm25"
 
 
+_ISO = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
+def _check_date(value: str | None, name: str) -> None:
+    """Raise ValueError unless `value` is None or a real date written YYYY, YYYY-MM or YYYY-MM-DD."""
+    if value is None:
+        return
+    found = _ISO.fullmatch(value)
+    try:
+        if found is None:
+            raise ValueError
+        Date(int(found[1]), int(found[2] or 1), int(found[3] or 1))
+    except ValueError:
+        raise ValueError(f"{name} {value!r} is not a date; write it as YYYY, YYYY-MM or YYYY-MM-DD "
+                         "(e.g. 2024-03).") from None
+
+
 @dataclass(frozen=True)
 class Filters:
-    """Restrict retrieval to some articles and/or a date range (ISO dates, prefix-compared:
-    "2024" or "2024-03" match any date in that year or month)."""
+    """Restrict retrieval to some articles and/or a date range (ISO dates compared at the
+    precision both give: "2024" or "2024-03" match any date in that year or month, and an
+    article dated "2024-03" is within a range starting 2024-03-15)."""
 
     doc_ids: tuple[str, ...] = ()
     date_from: str | None = None
     date_to: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_date(self.date_from, "The start date")
+        _check_date(self.date_to, "The end date")
+        if self.date_from and self.date_to and self.date_to < self.date_from[: len(self.date_to)]:
+            raise ValueError(f"The date range ends ({self.date_to}) before it starts ({self.date_from}); "
+                             "swap the two dates.")
 
     def allows(self, doc_id: str, date: str | None) -> bool:
         if self.doc_ids and doc_id not in self.doc_ids:
@@ -31,9 +58,9 @@ class Filters:
         if self.date_from or self.date_to:
             if date is None:
                 return False
-            if self.date_from and date[: len(self.date_from)] < self.date_from:
+            if self.date_from and date[: len(self.date_from)] < self.date_from[: len(date)]:
                 return False
-            if self.date_to and date[: len(self.date_to)] > self.date_to:
+            if self.date_to and date[: len(self.date_to)] > self.date_to[: len(date)]:
                 return False
         return True
 

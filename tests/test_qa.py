@@ -115,6 +115,20 @@ def test_filters_restrict_documents_and_dates(pipeline):
     dated = pipeline.search("conteneurs", k=10, filters=Filters(date_from="2024-01", date_to="2024-12"))
     assert {h.doc_id for h in dated} == {SHIN_DOC}, "only 004 carries a date (2024-03)"
     assert pipeline.search("conteneurs", filters=Filters(date_from="2030")) == []
+    day = pipeline.search("conteneurs", k=10, filters=Filters(date_from="2024-03-18", date_to="2024-03-31"))
+    assert {h.doc_id for h in day} == {SHIN_DOC}, "an article dated 2024-03 is within a range inside March"
+
+
+@pytest.mark.parametrize(("start", "end", "says"), [
+    ("notadate", None, "The start date 'notadate' is not a date; write it as YYYY, YYYY-MM or YYYY-MM-DD"),
+    ("2024-13", None, "The start date '2024-13' is not a date"),
+    (None, "03/2024", "The end date '03/2024' is not a date"),
+    ("2025", "2023", "The date range ends (2023) before it starts (2025); swap the two dates."),
+])
+def test_a_date_filter_that_is_not_a_date_is_refused_with_the_fix(start, end, says):
+    with pytest.raises(ValueError) as caught:
+        Filters(date_from=start, date_to=end)
+    assert str(caught.value).startswith(says)
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\x00\x07", "<br/>", "?!"])

@@ -45,3 +45,6 @@ def test_errors_are_one_sentence_and_exit_2(tmp_path):
     assert "Traceback" not in missing.stderr
     bad_k = _qa("search", "x", "--k", "0")
     assert bad_k.returncode == 2 and "--k" in bad_k.stderr
+    bad_date = _qa("ask", "Who?", "--date-from", "notadate")
+    assert bad_date.returncode == 2 and "Traceback" not in bad_date.stderr
+    assert bad_date.stderr.strip().startswith("error: The start date 'notadate' is not a date; write it as YYYY")
