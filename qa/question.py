@@ -119,9 +119,25 @@ def keep_end(text: str, chars: int) -> str:
     return kept.strip()
 
 
+def _decoded(raw: str) -> str:
+    """`raw` with the undecodable bytes a terminal passes as lone surrogates ("Sergue\\udcefgou",
+    Latin-1 typed into a UTF-8 shell) read back as Windows-1252, or replaced when they cannot be."""
+    if not any("\ud800" <= c <= "\udfff" for c in raw):
+        return raw
+    try:
+        data = raw.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in raw)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
+
+
 def _clean(raw: str) -> tuple[str, list[tuple[str, dict[str, object]]]]:
     """The cleaned text, and its notices as (message key, values)."""
     notices: list[tuple[str, dict[str, object]]] = []
+    raw = _decoded(raw)
     text = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in raw)
     without_tags = _TAG.sub(" ", text)
     if without_tags != text:

@@ -47,3 +47,11 @@ def test_a_pasted_paragraph_is_typed_by_its_question():
 
     assert prepare_question("Contexte : Kim et Poutine se sont vus. Qui a offert une limousine ?").kind == Kind.WHO
     assert prepare_question("Combien M. Poutine a-t-il offert ?").kind == Kind.HOW_MANY  # "M." ends no sentence
+
+
+def test_bytes_a_terminal_could_not_decode_are_read_back_not_a_traceback():
+    from qa.question import check_question
+
+    assert check_question("Qui est Sergue\udcefgou ?")[0] == "Qui est Sergueïgou ?"   # Latin-1 in a UTF-8 shell
+    assert check_question("Where is \ud800 Pyongyang?")[0] == "Where is \ufffd Pyongyang?"
+    prepare_question("Qui est Sergue\udcefgou ?").text.encode("utf-8")
