@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,8 +34,10 @@ CHUNK_VECTORS = "chunks.f16.npy"
 SENTENCE_VECTORS = "sentences.f16.npy"
 # Files of earlier formats: a folder holding them is an index folder too (a build replaces it).
 _OLD_PARTS = {"documents.jsonl", "chunks.jsonl", "sentences.jsonl", "sentences.npy", "faiss.index"}
-# What reading a damaged file can raise: numpy (EOFError, ValueError), faiss (RuntimeError), sqlite, bm25s.
-_READ_ERRORS = (sqlite3.Error, OSError, EOFError, ValueError, KeyError, TypeError, IndexError, AttributeError, RuntimeError)
+# What reading a damaged file can raise: numpy (EOFError, ValueError; BadZipFile for an .npz), faiss
+# (RuntimeError), sqlite, bm25s.
+_READ_ERRORS = (sqlite3.Error, OSError, EOFError, ValueError, KeyError, TypeError, IndexError, AttributeError,
+                RuntimeError, zipfile.BadZipFile)
 
 
 @dataclass(frozen=True)

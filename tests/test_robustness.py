@@ -302,6 +302,18 @@ def test_5_random_bytes_are_caught_on_load(name: str, index_copy: Path, embedder
         index_copy, f"the content of {name} differs from what was written")
 
 
+def test_5_a_flipped_bit_in_the_corpus_statistics_is_named_not_a_zip_traceback(index_copy: Path,
+                                                                                 embedder: Embedder) -> None:
+    # over the size below which content is checked at load, so numpy's zip reader meets it first
+    path = index_copy / "corpus_stats.npz"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 3] ^= 0x01
+    path.write_bytes(bytes(data))
+    message = refused(index_copy, embedder)
+    assert message.startswith(f"The index in {index_copy} is damaged (corpus_stats.npz cannot be read")
+    assert message.endswith(f"rebuild it with `python -m index build --index-dir {index_copy}`.")
+
+
 def test_5_random_bytes_in_a_big_file_are_caught_by_verify_and_the_build(
         index_copy: Path, seed_index: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
     """Files over SMALL_FILE_BYTES only have their size checked on load; here every file counts
