@@ -16,6 +16,7 @@ import numpy as np
 from index import BuildConfig, Document, Embedder, IndexData, build_index, resolve_model
 from index.qdrant_export import sync_index
 from index.qdrant_store import open_qdrant
+from index.manifest import IndexNotReady, build_command
 from index.qdrant_target import QdrantTarget, open_index, parse_store
 from index.lang import detect_language
 from index.vocabulary import content_words
@@ -61,6 +62,20 @@ def question_langs(data: IndexData) -> tuple[str, ...]:
     return tuple(sorted({*ANSWER_LANGS, *data.lexical.langs}))
 
 
+def _embedder_for(data: IndexData, index_dir: Path | str) -> Embedder:
+    """The model the index was embedded with; `IndexNotReady` with the fix when it cannot be loaded."""
+    try:
+        embedder = Embedder(resolve_model(data.manifest.model_id))
+        embedder.dimension   # loads the model, which `Pipeline.load` does next anyway
+        return embedder
+    except ValueError:
+        rebuild = (build_command(index_dir, data.manifest.seeds_dir) if parse_store(index_dir) is None
+                   else f"python -m index build --store {index_dir}")
+        raise IndexNotReady(f"The index at {index_dir} was embedded with the model {data.manifest.model_id!r}, which "
+                            f"is not available offline on this machine; rebuild it with the default model (`{rebuild}`) "
+                            "or put that model in the local cache.") from None
+
+
 class Pipeline:
     def __init__(self, data: IndexData, embedder: Embedder, config: QAConfig | None = None,
                  reader: Reader | None = None) -> None:
@@ -85,7 +100,7 @@ class Pipeline:
         data = open_index(index_dir)
         if check_seeds and parse_store(index_dir) is None:  # a store's articles are on the machine that built it
             data.manifest.check_seeds(Path(data.manifest.seeds_dir), index_dir)
-        embedder = embedder or Embedder(resolve_model(data.manifest.model_id))
+        embedder = embedder or _embedder_for(data, index_dir)
         data.manifest.check_model(embedder.spec.model_id, embedder.spec.fingerprint, embedder.dimension, index_dir)
         built, asked = ((data.manifest.embedding_path, data.manifest.embedding_weights),
                         (embedder.path.value, embedder.weights))

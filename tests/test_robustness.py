@@ -314,6 +314,21 @@ def test_5_a_flipped_bit_in_the_corpus_statistics_is_named_not_a_zip_traceback(i
     assert message.endswith(f"rebuild it with `python -m index build --index-dir {index_copy}`.")
 
 
+def test_8_an_index_whose_model_is_not_on_this_machine_says_so_with_the_fix(index_copy: Path) -> None:
+    from index.manifest import IndexNotReady
+    from qa import Pipeline
+
+    manifest = json.loads((index_copy / "manifest.json").read_text(encoding="utf-8"))
+    manifest["model_id"] = "nobody/no-such-model"
+    (index_copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexNotReady) as caught:
+        Pipeline.load(index_copy)   # no embedder given: the index's own model is loaded
+    assert str(caught.value) == (
+        f"The index at {index_copy} was embedded with the model 'nobody/no-such-model', which is not available "
+        f"offline on this machine; rebuild it with the default model (`python -m index build --index-dir "
+        f"{index_copy}`) or put that model in the local cache.")
+
+
 def test_5_random_bytes_in_a_big_file_are_caught_by_verify_and_the_build(
         index_copy: Path, seed_index: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
     """Files over SMALL_FILE_BYTES only have their size checked on load; here every file counts
