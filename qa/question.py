@@ -28,6 +28,10 @@ _MESSAGES = {
     "shortened": {"en": "The question was shortened to its last {n} characters (the question is usually at the end).",
                   "fr": "La question a été raccourcie à ses {n} derniers caractères (la question est d’ordinaire à la "
                         "fin)."},
+    "shortened_at_mark": {"en": "The question was shortened to {n} characters ending at its last question mark (what "
+                                "follows a question is not the question).",
+                          "fr": "La question a été raccourcie à {n} caractères finissant à son dernier point "
+                                "d’interrogation (ce qui suit une question n’en fait pas partie)."},
     "model_cut": {"en": "The question was cut to its last {n} characters, as much as the model reads.",
                   "fr": "La question a été coupée à ses {n} derniers caractères, ce que le modèle peut lire."},
     "not_text": {"en": "The question must be text; type a question in French or English.",
@@ -144,8 +148,8 @@ def _clean(raw: str) -> tuple[str, list[tuple[str, dict[str, object]]]]:
         notices.append(("tags", {}))
     text = _SPACE.sub(" ", html.unescape(without_tags)).strip()
     if len(text) > MAX_QUESTION_CHARS:
-        text = keep_end(text, MAX_QUESTION_CHARS)
-        notices.append(("shortened", {"n": len(text)}))
+        whole, text = text, keep_end(text, MAX_QUESTION_CHARS)
+        notices.append(("shortened" if whole.endswith(text) else "shortened_at_mark", {"n": len(text)}))
     return text, notices
 
 

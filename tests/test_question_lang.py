@@ -29,6 +29,13 @@ def test_a_long_pasted_paragraph_keeps_its_end_where_the_question_is():
                                 "(la question est d’ordinaire à la fin).",)
 
 
+def test_a_paste_cut_at_its_question_mark_says_so_not_that_it_kept_its_end():
+    question = prepare_question("Who met Kim in Pyongyang? " + "Lorem ipsum dolor sit amet. " * 60)
+    assert question.text == "Who met Kim in Pyongyang?"
+    assert question.notices == ("The question was shortened to 25 characters ending at its last question mark "
+                                "(what follows a question is not the question).",)
+
+
 def test_notices_and_errors_come_in_the_question_or_page_language():
     assert prepare_question("<b>Who met Kim?</b>").notices == ("HTML tags were removed from the question.",)
     assert prepare_question("<b>Qui a rencontré Kim ?</b>").notices == (
