@@ -108,6 +108,9 @@ def parse_store(spec: str | os.PathLike | None) -> QdrantTarget | None:
             raise QdrantUnavailable("--store qdrant+local: needs a folder, e.g. qdrant+local:var/qdrant.")
         return QdrantTarget(text, DEFAULT_COLLECTION, path=path)
     if not text.startswith("qdrant://"):
+        if "://" in text and text.split("://", 1)[0].replace("+", "").isalnum():
+            raise QdrantUnavailable(f"--store {text} names no kind of store this app knows; use qdrant+local:DIR or "
+                                    "qdrant://HOST:PORT, or --index-dir for a folder.")
         return None
     parts = urlsplit(text)
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}

@@ -93,6 +93,10 @@ def test_failures_are_one_sentence_each(seed_index: Path, tmp_path: Path, monkey
         port = silent.getsockname()[1]
         with pytest.raises(QdrantUnavailable, match=rf"Qdrant at 127.0.0.1:{port} cannot be reached \(.*[Tt]imed? ?out"):
             open_index(f"qdrant://127.0.0.1:{port}?timeout=1")
+    with pytest.raises(QdrantUnavailable, match=r"^--store bogus://x names no kind of store this app knows; use "
+                                                r"qdrant\+local:DIR or qdrant://HOST:PORT, or --index-dir for a folder\.$"):
+        parse_store("bogus://x")
+    assert parse_store("var/index") is None and parse_store("C:/data/index") is None   # folders stay folders
     with pytest.raises(QdrantUnavailable, match=r"is not understood; write qdrant://HOST:PORT"):
         parse_store("qdrant://127.0.0.1:6333?api_key=secret")
     monkeypatch.delenv("NEWSQA_TEST_KEY", raising=False)
