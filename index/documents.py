@@ -211,6 +211,9 @@ def read_corpus(folder: Path, mapping: Fields = Fields()) -> Corpus:
     """Every article file in `folder` (`.txt`, `.html`, `.htm`, `.jsonl`, `.csv`, any case), sorted
     by name. Other entries, bad files and rows, and duplicates are skipped with a reason; a folder
     with no usable article raises `ArticleError`."""
+    if folder.is_file():
+        raise ArticleError(f"{folder} is a file, not a folder of articles; pass --seeds with the folder that holds it "
+                           "(or add it to an index with `python -m index add`).")
     if not folder.is_dir():
         raise ArticleError(f"Articles folder {folder} does not exist; pass --seeds with a folder of articles.")
     listing = list_articles(folder)

@@ -153,3 +153,11 @@ def test_folder_of_only_bad_files_raises_naming_each(tmp_path: Path) -> None:
         assert name in message
     assert "notes.md is not an article file" in message
     assert "\n" not in message and ".;" not in message
+
+
+def test_a_file_given_as_the_articles_folder_is_named_as_a_file(tmp_path: Path) -> None:
+    article = tmp_path / "article.txt"
+    article.write_text("Titre\n\nUn texte.", encoding="utf-8")
+    with pytest.raises(ArticleError, match=r"article.txt is a file, not a folder of articles; pass --seeds with the "
+                                           r"folder that holds it \(or add it to an index with `python -m index add`\)"):
+        read_corpus(article)
