@@ -256,6 +256,8 @@ class Pipeline:
         ranker = self.combination.selection(self.config.evidence.ranker) if self.combination else None
         selected = self.scorer.select(prepared, scored, ranker) if self.scorer.has_content(prepared) else []
         answer = assemble(prepared, selected, hits, self.data, signals, self.abstain, self.combination)
+        if filters is not None and not hits:
+            answer = replace(answer, notices=answer.notices + (question_message("no_match", prepared.lang),))
         timings["sentences"] += (time.perf_counter() - scoring) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
         return replace(answer, timings_ms={k: round(v, 2) for k, v in timings.items()})

@@ -34,6 +34,8 @@ _MESSAGES = {
                                 "d’interrogation (ce qui suit une question n’en fait pas partie)."},
     "model_cut": {"en": "The question was cut to its last {n} characters, as much as the model reads.",
                   "fr": "La question a été coupée à ses {n} derniers caractères, ce que le modèle peut lire."},
+    "no_match": {"en": "No article matches the filter (articles or dates); widen or remove it.",
+                 "fr": "Aucun article ne correspond au filtre (articles ou dates) ; élargissez-le ou retirez-le."},
     "not_text": {"en": "The question must be text; type a question in French or English.",
                  "fr": "La question doit être du texte ; posez une question en français ou en anglais."},
     "empty": {"en": "The question is empty; type a question in French or English.",

@@ -119,6 +119,14 @@ def test_filters_restrict_documents_and_dates(pipeline):
     assert {h.doc_id for h in day} == {SHIN_DOC}, "an article dated 2024-03 is within a range inside March"
 
 
+def test_a_filter_no_article_matches_is_named_not_blamed_on_the_articles(pipeline):
+    answer = pipeline.ask("Combien de conteneurs la Corée du Nord a-t-elle envoyés ?", filters=Filters(date_from="2030"))
+    assert answer.abstained and not answer.citations
+    assert answer.notices[-1] == "Aucun article ne correspond au filtre (articles ou dates) ; élargissez-le ou retirez-le."
+    matched = pipeline.ask("How many containers did North Korea send?", filters=Filters(date_from="2024"))
+    assert not any("filter" in n for n in matched.notices)
+
+
 @pytest.mark.parametrize(("start", "end", "says"), [
     ("notadate", None, "The start date 'notadate' is not a date; write it as YYYY, YYYY-MM or YYYY-MM-DD"),
     ("2024-13", None, "The start date '2024-13' is not a date"),
