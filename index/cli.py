@@ -105,8 +105,10 @@ def _remove(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
+    if not args.wait >= 0:   # also refuses nan
+        raise ValueError(f"--wait {args.wait:g} is not a number of seconds; give 0 (do not wait) or more.")
     config = BuildConfig(args.seeds, args.index_dir, args.model, ChunkConfig(args.chunk_size, args.chunk_overlap),
-                         progress=not args.quiet, lock_wait_s=max(0.0, args.wait), fields=_fields(args))
+                         progress=not args.quiet, lock_wait_s=args.wait, fields=_fields(args))
     embedder = None
     if args.ray:
         if (args.ray_actors is not None and args.ray_actors < 1) or args.ray_gpus_per_actor < 0:

@@ -95,3 +95,10 @@ def test_invalid_chunk_size_is_a_one_line_error(tmp_path: Path) -> None:
     line = assert_one_line_error(run("build", "--seeds", str(SEEDS_DIR), "--index-dir", str(tmp_path / "i"),
                                      "--chunk-size", "10"))
     assert line == "error: chunk size 10 is too small; use at least 50 characters."
+
+
+def test_a_negative_wait_is_a_one_line_error(tmp_path: Path) -> None:
+    line = assert_one_line_error(run("build", "--seeds", str(SEEDS_DIR), "--index-dir", str(tmp_path / "i"),
+                                     "--wait", "-5"))
+    assert line == "error: --wait -5 is not a number of seconds; give 0 (do not wait) or more."
+    assert not (tmp_path / "i").exists()
