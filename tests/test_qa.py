@@ -173,8 +173,11 @@ def test_the_figure_notice_reads_digits_and_number_words_not_the_questions_own()
 def test_very_long_question_is_cut_and_says_so(pipeline):
     answer = pipeline.ask("Combien de conteneurs ? " + "très " * 20_000)
     assert answer.question == "Combien de conteneurs ?"   # what follows the last question mark is not the question
-    assert any(n.startswith("La question a été raccourcie à ses") for n in answer.notices)
-    assert len(answer.question) <= 1000
+    assert "La question a été raccourcie à 23 caractères finissant à son dernier point d’interrogation (ce qui suit " \
+           "une question n’en fait pas partie)." in answer.notices
+    tail = pipeline.ask("très " * 20_000 + "Combien de conteneurs ?")
+    assert tail.question.endswith("Combien de conteneurs ?") and len(tail.question) <= 1000
+    assert any(n.startswith("La question a été raccourcie à ses") for n in tail.notices)
 
 
 def test_html_and_control_characters_are_removed(pipeline):
