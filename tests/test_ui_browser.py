@@ -155,6 +155,19 @@ def test_phone_width_french_example(browser: Any, ui_server: Server) -> None:
     page.close()
 
 
+def test_on_a_phone_the_page_scrolls_to_the_answer(browser: Any, ui_server: Server) -> None:
+    page, events = _open(browser, ui_server, 390, 844)
+    top = page.evaluate("document.getElementById('qa-answer').getBoundingClientRect().top / window.innerHeight")
+    assert top > 0.75, "the answer starts in the upper part of the screen at 390×844; this test needs it lower"
+    _ask(page, "Combien de conteneurs la Corée du Nord a-t-elle envoyés à la Russie ?")
+    page.wait_for_function("""() => {   // the answer's start is brought near the top of the screen
+        const top = document.querySelector('#qa-answer .qa-out').getBoundingClientRect().top;
+        return top > -20 && top < window.innerHeight * 0.25; }""", timeout=5000)
+    page.screenshot(path=str(ARTIFACTS / "ui-phone-scrolled.png"))
+    events.assert_clean()
+    page.close()
+
+
 def test_french_toggle_then_empty_question(browser: Any, ui_server: Server) -> None:
     page, events = _open(browser, ui_server, 1280, 900)
     page.get_by_text("Français", exact=True).click()

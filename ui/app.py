@@ -54,6 +54,17 @@ element.addEventListener('toggle', (event) => {
 }, true);
 """
 
+# After a question, an answer that starts below the screen (a phone, under the examples and
+# options) is scrolled to; one already in sight is left where it is.
+REVEAL_JS = """
+() => {
+  const answer = document.getElementById('qa-answer');
+  if (!answer) return;
+  const top = answer.getBoundingClientRect().top;
+  if (top > window.innerHeight * 0.75 || top < 0) answer.scrollIntoView({block: 'start', behavior: 'smooth'});
+}
+"""
+
 
 def _filters(doc_ids: Sequence[str] | None) -> Filters | None:
     return Filters(doc_ids=tuple(doc_ids)) if doc_ids else None
@@ -220,6 +231,8 @@ def build_app(source: PageSource | Pipeline, lang: str = DEFAULT_LANG, generator
                        concurrency_id="qa", concurrency_limit=CONCURRENCY),
                  examples.load_input_event.then(handler, inputs, outputs, api_visibility="private",
                                                 concurrency_id="qa", concurrency_limit=CONCURRENCY)]
+        for event in asked:
+            event.then(None, None, None, js=REVEAL_JS, api_visibility="private", queue=False)
         if can_generate:
             writing = partial(generate_current, source)
             generations = [event.then(writing, [*inputs, generate_box], [answer_html, stop_button],
