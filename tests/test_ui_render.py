@@ -129,7 +129,7 @@ def test_accents_and_french_punctuation_survive() -> None:
 
 
 def test_duration_reads_naturally() -> None:
-    fast = Answer("q", "en", True, "The articles don't answer this question.", timings_ms={"total": 42.4})
+    fast = Answer("q", "en", False, "It did.", timings_ms={"total": 42.4})
     assert "Answered in 42 ms" in render_answer(fast, {}, "en")
 
 
@@ -178,8 +178,9 @@ def test_abstention_is_explicit_and_lists_related_not_sources() -> None:
     assert "Pas de réponse" in markup and "pas des sources" in markup
     assert 'id="rel-1"' in markup and 'id="ans-' not in markup and ">Sources<" not in markup
     assert "qa-score" not in markup   # no strength bars for what is not an answer
-    en = Answer("Capital of Peru?", "en", True, "The articles don't answer this question.")
+    en = Answer("Capital of Peru?", "en", True, "The articles don't answer this question.", timings_ms={"total": 80.0})
     assert "The articles don&#x27;t answer this question." in render_answer(en, {}, "fr")
+    assert "Searched in 80 ms" in render_answer(en, {}, "fr") and "Answered in" not in render_answer(en, {}, "fr")
 
 
 def test_unknown_language_follows_the_interface() -> None:

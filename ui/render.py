@@ -173,8 +173,9 @@ def _duration(ms: float, lang: str) -> str:
 def _footer(answer: Answer, lang: str) -> str:
     notices = "".join(f"<p class=\"qa-notice\">{_esc(n)}</p>" for n in answer.notices)
     total = answer.timings_ms.get("total")
+    key = "no_answer_in" if answer.abstained else "answered_in"   # no answer was given
     timing = "" if total is None else \
-        f"<p class=\"qa-time\">{_esc(t(lang, 'answered_in', duration=_duration(total, lang)))}</p>"
+        f"<p class=\"qa-time\">{_esc(t(lang, key, duration=_duration(total, lang)))}</p>"
     return notices + timing
 
 
