@@ -167,6 +167,8 @@ def test_question_html_is_escaped_in_passages() -> None:
     _no_live_tags(markup)
     assert html.escape(question) in markup
     assert _parse(markup).marked == [SENTENCE]
+    assert "— 1 passage</p>" in markup   # one passage, not "1 passages"
+    assert "— 2 passages</p>" in render_hits([hit, hit], {ARTICLE.doc_id: ARTICLE}, "Qui ?", "en")
 
 
 def test_abstention_is_explicit_and_lists_related_not_sources() -> None:
