@@ -106,8 +106,9 @@ def test_relabel_puts_labels_in_french_and_keeps_an_answer() -> None:
     updates = relabel("fr", render_placeholder("Ask a question"), '<div class="qa-out">answer</div>')
     assert "Interroger les articles" in updates[0]
     assert updates[2]["value"] == "Demander"
-    assert "Posez une question" in updates[-2]
-    assert updates[-1] == {"__type__": "update"}
+    assert "Posez une question" in updates[-3]
+    assert updates[-2] == {"__type__": "update"}
+    assert updates[-1]["label"] == "Langue de l’interface"   # the switch's own (screen-reader) label
 
 
 def test_percentile() -> None:

@@ -170,8 +170,10 @@ def test_on_a_phone_the_page_scrolls_to_the_answer(browser: Any, ui_server: Serv
 
 def test_french_toggle_then_empty_question(browser: Any, ui_server: Server) -> None:
     page, events = _open(browser, ui_server, 1280, 900)
+    assert page.evaluate("document.documentElement.lang") == "en"
     page.get_by_text("Français", exact=True).click()
     sync_api.expect(page.locator("#qa-ask")).to_have_text("Demander")
+    page.wait_for_function("document.documentElement.lang === 'fr'", timeout=5000)
     sync_api.expect(page.locator("#qa-answer .qa-empty")).to_contain_text("Posez une question")
     page.click("#qa-ask")
     page.wait_for_selector("#qa-answer .qa-error", timeout=ANSWER_TIMEOUT_MS)

@@ -65,6 +65,9 @@ REVEAL_JS = """
 }
 """
 
+# The page's own language (`<html lang>`), for screen readers and the browser, follows the interface.
+PAGE_LANG_JS = "(lang) => { document.documentElement.lang = lang; }"
+
 
 def _filters(doc_ids: Sequence[str] | None) -> Filters | None:
     return Filters(doc_ids=tuple(doc_ids)) if doc_ids else None
@@ -176,6 +179,7 @@ def relabel(lang: str, answer_html: str | None, passages_html: str | None,
         gr.update(label=t(lang, "tab_passages")),
         _placeholder(answer_html, lang, "empty_answer"),
         _placeholder(passages_html, lang, "empty_passages"),
+        gr.update(label=t(lang, "interface")),
     )
 
 
@@ -242,7 +246,9 @@ def build_app(source: PageSource | Pipeline, lang: str = DEFAULT_LANG, generator
             stop_button.click(stopped, [language], [answer_html, stop_button], cancels=generations,
                               api_visibility="private", queue=False)
         targets = [header, question, ask_button, stop_button, generate_box, examples.dataset, options, k, doc_ids,
-                   answer_tab, passages_tab, answer_html, passages_html]
+                   answer_tab, passages_tab, answer_html, passages_html, language]
+        language.change(None, [language], None, js=PAGE_LANG_JS, api_visibility="private", queue=False)
+        demo.load(None, [language], None, js=PAGE_LANG_JS, api_visibility="private", queue=False)
         language.change(partial(relabel, can_generate=can_generate), [language, answer_html, passages_html],
                         targets, api_visibility="private", queue=False)
         demo.load(partial(article_choices, source), None, [doc_ids], api_visibility="private", queue=False)
