@@ -30,6 +30,7 @@ import numpy as np
 from index import Embedder, IndexData
 from index.analyzer import STOP_WORDS, analyze, fold
 from index.analyzer import cognate_prefixes
+from qa.exonyms import exonyms as _exonyms
 
 __all__ = ["VerifyConfig", "Verdict", "SupportingSpan", "Verifier", "numbers", "number_counts", "names", "is_refusal",
            "missing_facts", "judge"]
@@ -41,34 +42,6 @@ _NUMBER_WORDS = {w: str(n) for n, words in {
     2: "two deux", 3: "three trois", 4: "four quatre", 5: "five cinq", 6: "six", 7: "seven sept",
     8: "eight huit", 9: "nine", 10: "ten dix", 11: "eleven onze", 12: "twelve douze"}.items()
     for w in words.split()}
-# English <-> French names that transliteration similarity does not catch.
-_EXONYM_PAIRS = """korea:coree korean:coreen korean:coreenne koreans:coreens north:nord south:sud china:chine
-korean:coree chinese:chinois chinese:chinoise japan:japon japanese:japonais america:amerique american:americain
-american:americaine americans:americains united:unis states:etats us:etats us:unis us:americain usa:etats
-usa:unis russian:russe russians:russes russia:russes soviet:sovietique germany:allemagne german:allemand
-britain:bretagne british:britannique england:angleterre european:europeen european:europeenne west:ouest
-east:est war:guerre cold:froide white:blanche house:maison kingdom:royaume un:onu nato:otan eu:ue
-ukrainian:ukrainien pentagon:pentagone defence:defense ministry:ministere
-foreign:etrangeres affairs:affaires council:conseil security:securite january:janvier february:fevrier
-march:mars april:avril may:mai june:juin july:juillet august:aout september:septembre october:octobre
-november:novembre december:decembre monday:lundi tuesday:mardi wednesday:mercredi thursday:jeudi
-friday:vendredi saturday:samedi sunday:dimanche
-spain:espagne spanish:espagnol spanish:espagnole italy:italie italian:italien italian:italienne
-greece:grece greek:grec greek:grecque dutch:neerlandais belgium:belgique belgian:belge
-switzerland:suisse swiss:suisse austria:autriche austrian:autrichien poland:pologne polish:polonais
-sweden:suede swedish:suedois norway:norvege norwegian:norvegien denmark:danemark danish:danois
-finland:finlande ireland:irlande irish:irlandais scotland:ecosse scottish:ecossais wales:galles
-hungary:hongrie turkey:turquie turkish:turc egypt:egypte egyptian:egyptien india:inde indian:indien
-brazil:bresil brazilian:bresilien mexico:mexique mexican:mexicain australia:australie
-algeria:algerie morocco:maroc tunisia:tunisie syria:syrie lebanon:liban iraq:irak
-saudi:saoudite arabia:arabie vietnam:viet cyprus:chypre
-beijing:pekin moscow:moscou london:londres vienna:vienne warsaw:varsovie lisbon:lisbonne athens:athenes
-brussels:bruxelles venice:venise geneva:geneve
-french:francais french:francaise africa:afrique asia:asie
-african:africain asian:asiatique atlantic:atlantique pacific:pacifique mediterranean:mediterranee
-god:dieu church:eglise king:roi queen:reine emperor:empereur pope:pape
-battle:bataille university:universite republic:republique
-parliament:parlement senate:senat minister:ministre army:armee"""
 _CALENDAR_EN = set("""january february march april may june july august september october november december
 monday tuesday wednesday thursday friday saturday sunday""".split())
 _CALENDAR = _CALENDAR_EN | set("""janvier fevrier mars avril mai juin juillet aout septembre octobre novembre
@@ -78,15 +51,6 @@ _REFUSAL = re.compile(
     r"no (information|mention)|not (mentioned|specified|stated)|cannot (answer|be determined)|"
     r"ne (disent|precisent|mentionnent|indiquent|repondent|permettent) pas|"
     r"(aucune|pas d') ?information|pas (mentionne|precise|indique)e?s?)\b")
-
-
-def _exonyms() -> dict[str, set[str]]:
-    table: dict[str, set[str]] = {}
-    for pair in _EXONYM_PAIRS.split():
-        a, b = pair.split(":")
-        table.setdefault(a, set()).add(b)
-        table.setdefault(b, set()).add(a)
-    return table
 
 
 @dataclass(frozen=True)
