@@ -237,8 +237,9 @@ def render_hits(hits: Sequence[Hit], articles: Mapping[str, ArticleView], questi
         return render_placeholder(t(lang, "no_passage"))
     top = max(h.score for h in hits)
     items = "".join(_hit_card(h, articles.get(h.doc_id), lang, top) for h in hits)
+    count = t(lang, "searched_one") if len(hits) == 1 else t(lang, "searched_in", count=len(hits))
     return (f"<div class=\"qa-out\" lang=\"{lang}\"><p class=\"qa-asked\"><q>{_esc(question)}</q> — "
-            f"{_esc(t(lang, 'searched_one') if len(hits) == 1 else t(lang, 'searched_in', count=len(hits)))}</p><ol class=\"qa-cards\">{items}</ol></div>")
+            f"{_esc(count)}</p><ol class=\"qa-cards\">{items}</ol></div>")
 
 
 def render_header(lang: str) -> str:
