@@ -26,13 +26,13 @@ def _check_date(value: str | None, name: str) -> None:
     if value is None:
         return
     found = _ISO.fullmatch(value)
-    try:
-        if found is None:
-            raise ValueError
-        Date(int(found[1]), int(found[2] or 1), int(found[3] or 1))
-    except ValueError:
-        raise ValueError(f"{name} {value!r} is not a date; write it as YYYY, YYYY-MM or YYYY-MM-DD "
-                         "(e.g. 2024-03).") from None
+    if found is not None:
+        try:
+            Date(int(found[1]), int(found[2] or 1), int(found[3] or 1))
+            return
+        except ValueError:   # a month or day that does not exist
+            pass
+    raise ValueError(f"{name} {value!r} is not a date; write it as YYYY, YYYY-MM or YYYY-MM-DD (e.g. 2024-03).")
 
 
 @dataclass(frozen=True)
