@@ -18,6 +18,7 @@ from eval.calibrate import fit_logistic, out_of_fold
 from eval.metrics import token_f1
 from eval.train import Probe, grid
 from eval.cloze import cloze_pairs
+from eval.synth import load_synthetic, synthetic_pairs
 from eval.train_reader import (FROZEN_LAYERS, MAX_LENGTH, Pair, fold_of, make_pairs, prepare, read_probes, train,
                                trainable)
 from qa.reader import WEIGHTS, Reading, ReaderSpec
@@ -86,6 +87,18 @@ def _out_of_fold(probes: list[Probe], pairs, prepared) -> list[list]:
     return readings
 
 
+def _span_right(probes: list[Probe], readings: list[list]) -> str:
+    right, n = 0, 0
+    for p, found in zip(probes, readings):
+        for s, reading, label in zip(p.found.scored, found, p.labels):
+            if label and p.question.gold.answerable:
+                text = p.pipeline.data.sentences[s.index].text
+                span = text[reading.span[0] : reading.span[1]] if reading.span else ""
+                right += token_f1(span, p.question.gold.answers) >= 0.5
+                n += 1
+    return f"{right / max(n, 1):.3f} of {n}"
+
+
 def _combination(probes: list[Probe], readings: list[list]) -> Combination:
     rows, labels = [], []
     for p, found in zip(probes, readings):
@@ -148,10 +161,13 @@ def fit_reader(probes: list[Probe], folder: Path, cache: Path, refit: bool = Fal
     weights already in `folder` are kept: only what is fitted on the readings is fitted again."""
     spec = probes[0].pipeline.embedder.spec
     pairs = make_pairs(probes)
+    synthetic = load_synthetic()
     for pipeline in {id(p.pipeline): p.pipeline for p in probes}.values():
         docs = {d for p in probes if p.pipeline is pipeline for d in p.question.gold.docs}
         pairs += cloze_pairs(pipeline, docs, Pair, per_sentence=CLOZE_PER_SENTENCE)
-    log.warning("reader: %d pairs from %d questions and their articles' cloze questions", len(pairs), len(probes))
+        pairs += synthetic_pairs(pipeline, docs, Pair, synthetic)
+    log.warning("reader: %d pairs from %d questions, their articles' cloze questions and %d written ones",
+                len(pairs), len(probes), len(synthetic))
     key = _readings_key(probes, pairs)
     readings = _load_readings(cache / READINGS, key) if refit else None
     if refit and (readings is None or not (folder / WEIGHTS).is_file()):
@@ -162,6 +178,7 @@ def fit_reader(probes: list[Probe], folder: Path, cache: Path, refit: bool = Fal
         prepared = prepare(pairs, spec.path)
         readings = _out_of_fold(probes, pairs, prepared)
         _save_readings(cache / READINGS, key, readings)
+    print(f"span right (token F1 >= 0.5) where the sentence holds the answer, out of fold: {_span_right(probes, readings)}")
     combination = _combination(probes, readings)
     rescore = [p.pipeline.reread(p.found.question, p.found.scored, combination, r) for p, r in zip(probes, readings)]
     answerable = [n for n, p in enumerate(probes) if p.question.gold.answerable]
