@@ -14,7 +14,7 @@ from eval.train_reader import fold_of_key
 from qa.question import Kind
 from qa.short_answer import candidate_pattern
 
-__all__ = ["cloze_pairs", "neighbour"]
+__all__ = ["cloze_pairs"]
 
 _ASK = {Kind.HOW_MANY: ("combien", "how many"), Kind.WHEN: ("quand", "when"), Kind.WHO: ("qui", "who"),
         Kind.WHERE: ("où", "where")}
@@ -29,14 +29,6 @@ def _question(sentence: str, start: int, end: int, kind: Kind, lang: str, rng: n
     keep = [w for w in before if rng.random() > _DROP] + [_ASK[kind][lang != "fr"]] + \
            [w for w in after if rng.random() > _DROP]
     return " ".join(keep).rstrip(" .,;:!") + " ?"
-
-
-def neighbour(sentences, i: int) -> int | None:
-    """The next sentence of sentence i's article, else the one before, else None."""
-    for other in (i + 1, i - 1):
-        if 0 <= other < len(sentences) and sentences[other].doc_id == sentences[i].doc_id:
-            return other
-    return None
 
 
 def cloze_pairs(pipeline, docs: set[str], pair_type, per_sentence: int = 1, seed: int = 0) -> list:
@@ -57,7 +49,7 @@ def cloze_pairs(pipeline, docs: set[str], pair_type, per_sentence: int = 1, seed
             start, end, kind = found[n]
             question = _question(s.text, start, end, kind, lang, rng)
             pairs.append(pair_type(-1, fold, question, s.text, True, (start, end)))
-            other = neighbour(sentences, i)
-            if other is not None:
+            other = i + 1 if i + 1 < len(sentences) and sentences[i + 1].doc_id == s.doc_id else i - 1
+            if other >= 0 and sentences[other].doc_id == s.doc_id:
                 pairs.append(pair_type(-1, fold, question, sentences[other].text, False, None))
     return pairs

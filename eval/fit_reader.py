@@ -18,7 +18,6 @@ from eval.calibrate import fit_logistic, out_of_fold
 from eval.metrics import token_f1
 from eval.train import Probe, grid
 from eval.cloze import cloze_pairs
-from eval.synth import load_synthetic, synthetic_pairs
 from eval.train_reader import (FROZEN_LAYERS, MAX_LENGTH, Pair, fold_of, make_pairs, prepare, read_probes, train,
                                trainable)
 from qa.reader import WEIGHTS, Reading, ReaderSpec
@@ -161,13 +160,10 @@ def fit_reader(probes: list[Probe], folder: Path, cache: Path, refit: bool = Fal
     weights already in `folder` are kept: only what is fitted on the readings is fitted again."""
     spec = probes[0].pipeline.embedder.spec
     pairs = make_pairs(probes)
-    synthetic = load_synthetic()
     for pipeline in {id(p.pipeline): p.pipeline for p in probes}.values():
         docs = {d for p in probes if p.pipeline is pipeline for d in p.question.gold.docs}
         pairs += cloze_pairs(pipeline, docs, Pair, per_sentence=CLOZE_PER_SENTENCE)
-        pairs += synthetic_pairs(pipeline, docs, Pair, synthetic)
-    log.warning("reader: %d pairs from %d questions, their articles' cloze questions and %d written ones",
-                len(pairs), len(probes), len(synthetic))
+    log.warning("reader: %d pairs from %d questions and their articles' cloze questions", len(pairs), len(probes))
     key = _readings_key(probes, pairs)
     readings = _load_readings(cache / READINGS, key) if refit else None
     if refit and (readings is None or not (folder / WEIGHTS).is_file()):
