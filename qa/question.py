@@ -36,6 +36,10 @@ _MESSAGES = {
                   "fr": "La question a été coupée à ses {n} derniers caractères, ce que le modèle peut lire."},
     "no_match": {"en": "No article matches the filter (articles or dates); widen or remove it.",
                  "fr": "Aucun article ne correspond au filtre (articles ou dates) ; élargissez-le ou retirez-le."},
+    "other_script": {"en": "The question is not written in French or English, the languages the app reads best: if the "
+                           "answer is missed, ask it in one of them.",
+                     "fr": "La question n’est écrite ni en français ni en anglais, les langues que l’application lit "
+                           "le mieux : si la réponse manque, posez-la dans l’une d’elles."},
     "not_text": {"en": "The question must be text; type a question in French or English.",
                  "fr": "La question doit être du texte ; posez une question en français ou en anglais."},
     "empty": {"en": "The question is empty; type a question in French or English.",
@@ -164,6 +168,14 @@ def _checked(raw: str) -> tuple[str, list[tuple[str, dict[str, object]]]]:
     return text, notices
 
 
+def _other_script(text: str) -> bool:
+    """Most of the question's words are written outside the Latin script (Chinese, Russian,
+    Arabic...); a name in its own script in a French or English question is not enough."""
+    words = [w for w in re.findall(r"\w+", text) if any(c.isalpha() for c in w)]
+    other = sum(not unicodedata.name(next(c for c in w if c.isalpha()), "").startswith("LATIN") for w in words)
+    return other * 2 > len(words)
+
+
 def check_question(raw: str) -> tuple[str, list[str]]:
     """The cleaned question and its notices (in English); raises `QuestionError` when nothing
     answerable is left (what `prepare_question` checks, without detecting the language: a CLI
@@ -178,5 +190,7 @@ def prepare_question(raw: str, langs: Iterable[str] = ANSWER_LANGS) -> Question:
     notices are in that language (English unless French)."""
     text, notices = _checked(raw)
     lang = detect_language(text, among=langs)
+    if lang in ANSWER_LANGS and _other_script(text):   # not a language of the articles' either
+        notices.append(("other_script", {}))
     return Question(raw=raw, text=text, lang=lang, kind=question_kind(text),
                     notices=tuple(question_message(key, lang, **values) for key, values in notices))

@@ -62,3 +62,14 @@ def test_bytes_a_terminal_could_not_decode_are_read_back_not_a_traceback():
     assert check_question("Qui est Sergue\udcefgou ?")[0] == "Qui est Sergueïgou ?"   # Latin-1 in a UTF-8 shell
     assert check_question("Where is \ud800 Pyongyang?")[0] == "Where is \ufffd Pyongyang?"
     prepare_question("Qui est Sergue\udcefgou ?").text.encode("utf-8")
+
+
+def test_a_question_in_another_script_says_why_it_may_be_missed():
+    note = ("The question is not written in French or English, the languages the app reads best: if the answer is "
+            "missed, ask it in one of them.")
+    assert prepare_question("朝鲜向俄罗斯派遣了多少士兵？").notices == (note,)
+    assert prepare_question("Сколько солдат Северная Корея отправила в Россию?").notices == (note,)
+    assert prepare_question("Qui est Сергей Шойгу ?").notices == ()          # a name in its own script
+    assert prepare_question("Wer hat den Vertrag unterschrieben?").notices == ()
+    # a corpus with Russian articles reads Russian questions
+    assert prepare_question("Сколько солдат отправила Корея?", ("en", "fr", "ru")).notices == ()
