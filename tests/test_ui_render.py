@@ -195,3 +195,10 @@ def test_error_and_score_bar_escape() -> None:
     assert 'style="width:50%"' in score_bar(0.5, 1.0, "en")
     assert 'style="width:100%"' in score_bar(2.0, 1.0, "en")
     assert 'style="width:0%"' in score_bar(0.5, 0.0, "en")
+
+
+def test_a_citation_shows_its_confidence_and_a_passage_its_search_score() -> None:
+    assert "confidence 92%" in score_bar(0.9213, 1.0, "en", confidence=True)
+    assert "confiance 92 %" in score_bar(0.9213, 1.0, "fr", confidence=True)
+    assert "search score 0.0328" in score_bar(0.0328, 0.05, "en")
+    assert "score de recherche 0.0328" in score_bar(0.0328, 0.05, "fr")

@@ -60,10 +60,11 @@ def highlight(raw: str, start: int, end: int, mark_id: str,
             f"{_esc(raw[end:])}")
 
 
-def score_bar(score: float, top: float, lang: str, detail: str = "") -> str:
-    """A horizontal bar `score / top` wide, with the number beside it."""
+def score_bar(score: float, top: float, lang: str, detail: str = "", confidence: bool = False) -> str:
+    """A horizontal bar `score / top` wide, with the number beside it: a citation's confidence
+    (the probability that it holds the answer) as a percentage, a passage's search score as is."""
     width = max(0.0, min(1.0, score / top)) * 100 if top > 0 else 0.0
-    label = f"{t(lang, 'score')} {score:.4g}"
+    label = t(lang, "confidence", pct=round(score * 100)) if confidence else f"{t(lang, 'score')} {score:.4g}"
     return (f"<div class=\"qa-score\" title=\"{_esc(label)}\"><span class=\"qa-bar\">"
             f"<span class=\"qa-fill\" style=\"width:{width:.0f}%\"></span></span>"
             f"<span class=\"qa-score-num\">{_esc(label)}{_esc(detail)}</span></div>")
@@ -108,7 +109,7 @@ def _citation_card(c: Citation, article: ArticleView | None, lang: str, prefix: 
         None if c.answer_end is None else c.answer_end - c.start))
     return (f"<li class=\"qa-card\" id=\"{card_id}\"><div class=\"qa-card-head\">"
             f"<span class=\"qa-n\">[{c.n}]</span>{_meta(c.title, c.date, c.doc_id, c.start, c.end, lang, c.url)}"
-            f"</div>{'' if top is None else score_bar(c.score, top, lang)}"
+            f"</div>{'' if top is None else score_bar(c.score, top, lang, confidence=True)}"
             f"<blockquote class=\"qa-quote\">{quote}</blockquote>"
             f"{_article(article, c.start, c.end, f'{card_id}-span', t(lang, summary_key), emphasis, c.quote)}"
             "</li>")
