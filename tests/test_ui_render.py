@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
@@ -198,7 +199,16 @@ def test_error_and_score_bar_escape() -> None:
 
 
 def test_a_citation_shows_its_confidence_and_a_passage_its_search_score() -> None:
-    assert "confidence 92%" in score_bar(0.9213, 1.0, "en", confidence=True)
-    assert "confiance 92 %" in score_bar(0.9213, 1.0, "fr", confidence=True)
+    assert "confidence 92%" in score_bar(0.9213, 1.0, "en", kind="confidence")
+    assert "confiance 92 %" in score_bar(0.9213, 1.0, "fr", kind="confidence")
     assert "search score 0.0328" in score_bar(0.0328, 0.05, "en")
     assert "score de recherche 0.0328" in score_bar(0.0328, 0.05, "fr")
+
+
+def test_a_generated_answers_citation_shows_its_similarity_not_a_confidence() -> None:
+    """A generated sentence's citation carries the verifier's cosine, not a probability."""
+    c = replace(_citation(), score=0.8731)
+    answer = Answer("q", "en", False, f"{c.quote} [1]", citations=(c,), generated=True)
+    markup = render_answer(answer, {ARTICLE.doc_id: ARTICLE}, "en")
+    assert "similarity to the sentence 0.8731" in markup and "confidence" not in markup
+    assert "confidence 87%" in render_answer(replace(answer, generated=False), {ARTICLE.doc_id: ARTICLE}, "en")

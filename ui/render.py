@@ -60,11 +60,13 @@ def highlight(raw: str, start: int, end: int, mark_id: str,
             f"{_esc(raw[end:])}")
 
 
-def score_bar(score: float, top: float, lang: str, detail: str = "", confidence: bool = False) -> str:
-    """A horizontal bar `score / top` wide, with the number beside it: a citation's confidence
-    (the probability that it holds the answer) as a percentage, a passage's search score as is."""
+def score_bar(score: float, top: float, lang: str, detail: str = "", kind: str = "score") -> str:
+    """A horizontal bar `score / top` wide, with the number beside it: an extractive citation's
+    `confidence` (the probability that it holds the answer) as a percentage, a generated
+    sentence's `similarity` to its cited span (a cosine) or a passage's search `score` as is."""
     width = max(0.0, min(1.0, score / top)) * 100 if top > 0 else 0.0
-    label = t(lang, "confidence", pct=round(score * 100)) if confidence else f"{t(lang, 'score')} {score:.4g}"
+    label = (t(lang, "confidence", pct=round(score * 100)) if kind == "confidence"
+             else f"{t(lang, kind)} {score:.4g}")
     return (f"<div class=\"qa-score\" title=\"{_esc(label)}\"><span class=\"qa-bar\">"
             f"<span class=\"qa-fill\" style=\"width:{width:.0f}%\"></span></span>"
             f"<span class=\"qa-score-num\">{_esc(label)}{_esc(detail)}</span></div>")
@@ -101,7 +103,7 @@ def _article(article: ArticleView | None, start: int, end: int, mark_id: str, su
 
 
 def _citation_card(c: Citation, article: ArticleView | None, lang: str, prefix: str, top: float | None,
-                   summary_key: str) -> str:
+                   summary_key: str, kind: str) -> str:
     card_id = f"{prefix}-{c.n}"
     emphasis = (c.answer_start, c.answer_end)
     quote = _span(c.quote, 0, len(c.quote), (
@@ -109,19 +111,19 @@ def _citation_card(c: Citation, article: ArticleView | None, lang: str, prefix: 
         None if c.answer_end is None else c.answer_end - c.start))
     return (f"<li class=\"qa-card\" id=\"{card_id}\"><div class=\"qa-card-head\">"
             f"<span class=\"qa-n\">[{c.n}]</span>{_meta(c.title, c.date, c.doc_id, c.start, c.end, lang, c.url)}"
-            f"</div>{'' if top is None else score_bar(c.score, top, lang, confidence=True)}"
+            f"</div>{'' if top is None else score_bar(c.score, top, lang, kind=kind)}"
             f"<blockquote class=\"qa-quote\">{quote}</blockquote>"
             f"{_article(article, c.start, c.end, f'{card_id}-span', t(lang, summary_key), emphasis, c.quote)}"
             "</li>")
 
 
 def _cards(citations: Sequence[Citation], articles: Mapping[str, ArticleView], lang: str,
-           prefix: str, summary_key: str, bars: bool = True) -> str:
-    """Source cards, with score bars scaled to 1 (the ranker's probability); without them for
-    the passages shown when there is no answer (full bars would read as confidence in what is
-    not an answer)."""
+           prefix: str, summary_key: str, bars: bool = True, kind: str = "confidence") -> str:
+    """Source cards, with score bars scaled to 1 (the ranker's probability, or a generated
+    sentence's cosine with its span: `kind`); without them for the passages shown when there is
+    no answer (full bars would read as confidence in what is not an answer)."""
     top = max([1.0, *(c.score for c in citations)]) if bars else None
-    items = "".join(_citation_card(c, articles.get(c.doc_id), lang, prefix, top, summary_key)
+    items = "".join(_citation_card(c, articles.get(c.doc_id), lang, prefix, top, summary_key, kind)
                     for c in citations)
     return f"<ol class=\"qa-cards\">{items}</ol>"
 
@@ -190,13 +192,14 @@ def render_answer(answer: Answer, articles: Mapping[str, ArticleView], fallback_
                 f"<h3 class=\"qa-h\">{_esc(t(lang, 'related'))}</h3>"
                 f"{_cards(answer.related, articles, lang, 'rel', 'open_passage', bars=False)}</div>")
     numbers = {c.n for c in answer.citations}
+    kind = "similarity" if answer.generated else "confidence"
     generated = (f"<p class=\"qa-generated-label\">{_esc(t(lang, 'generated_label'))}</p>"
                  if answer.generated else "")
     return (f"<div class=\"qa-out\" lang=\"{lang}\"><div class=\"qa-reply\">{generated}"
             f"{_short_answers(answer.citations, lang)}"
             f"<p class=\"qa-text\">{_answer_text(answer.text, numbers, lang)}</p>{_footer(answer, lang)}</div>"
             f"<h3 class=\"qa-h\">{_esc(t(lang, 'sources'))}</h3>"
-            f"{_cards(answer.citations, articles, lang, 'ans', 'open_article')}</div>")
+            f"{_cards(answer.citations, articles, lang, 'ans', 'open_article', kind=kind)}</div>")
 
 
 def render_generating(draft: str, lang: str) -> str:
