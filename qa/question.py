@@ -176,6 +176,15 @@ def _other_script(text: str) -> bool:
     return other * 2 > len(words)
 
 
+def _without_names(text: str) -> str:
+    """The question without its capitalised words after the first (names, acronyms), when at
+    least two words are left: a name in the other language ("Qui est John Kirby ?", "Where was
+    James Marangé born?") outweighs the few words that tell a short question's language."""
+    words = text.split()
+    kept = words[:1] + [w for w in words[1:] if not next((c for c in w if c.isalpha()), "a").isupper()]
+    return " ".join(kept) if sum(any(c.isalpha() for c in w) for w in kept) >= 2 else text
+
+
 def check_question(raw: str) -> tuple[str, list[str]]:
     """The cleaned question and its notices (in English); raises `QuestionError` when nothing
     answerable is left (what `prepare_question` checks, without detecting the language: a CLI
@@ -189,7 +198,7 @@ def prepare_question(raw: str, langs: Iterable[str] = ANSWER_LANGS) -> Question:
     language is told among `langs`: the languages the app answers in and its articles' own; its
     notices are in that language (English unless French)."""
     text, notices = _checked(raw)
-    lang = detect_language(text, among=langs)
+    lang = detect_language(_without_names(text), among=langs)
     if lang in ANSWER_LANGS and _other_script(text):   # not a language of the articles' either
         notices.append(("other_script", {}))
     return Question(raw=raw, text=text, lang=lang, kind=question_kind(text),

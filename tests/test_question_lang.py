@@ -16,6 +16,15 @@ def test_short_questions_are_told_among_the_apps_languages(question, lang):
     assert prepare_question(question).lang == lang
 
 
+@pytest.mark.parametrize(("question", "lang"), [
+    ("Qui est John Kirby ?", "fr"), ("Qui est Shin Won-sik ?", "fr"), ("Où est le Clark Art Institute ?", "fr"),
+    ("Where was James Marangé born?", "en"), ("Who is Vladimir Poutine?", "en"), ("Kirby ?", "en"),
+])
+def test_names_from_the_other_language_do_not_decide_a_questions_language(question, lang):
+    # with their names, the French ones read as English and the English one as French
+    assert prepare_question(question).lang == lang
+
+
 def test_a_corpus_language_is_a_question_language_too():
     assert prepare_question("Wer hat den Vertrag unterschrieben?", ("de", "en", "fr")).lang == "de"
 
