@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from index.documents import Document
 
-__all__ = ["MAX_SENTENCE_CHARS", "Sentence", "split_sentences", "document_sentences", "is_closed"]
+__all__ = ["MAX_SENTENCE_CHARS", "CLOSING", "Sentence", "split_sentences", "document_sentences", "is_closed"]
 
 # A sentence ends at . ! ? … (optionally followed by closing quotes/brackets and footnote marks such
 # as "[12]" or "[citation needed]") before a space and something that can start a sentence; line
@@ -28,7 +28,7 @@ _ABBREVIATIONS = {
 # abbreviations only before a figure ("fig. 2"; but "He ate a fig. Then...")
 _BEFORE_FIGURE = {"fig", "figs", "chap", "ca"}
 _MIN_LEN = 2
-_CLOSING = tuple(".!?…»\"”)’")
+CLOSING = tuple(".!?…»\"”)’")   # what ends a sentence (qa.claims closes generated ones by it too)
 _FOOTNOTE_CHARS = 42   # "[" + up to 40 characters + "]"
 _WORD_BEFORE = 40      # characters read back from a period for the word it ends
 # Longer "sentences" (a run without punctuation, a 100 kB word) are cut into pieces of at most
@@ -55,7 +55,7 @@ def is_closed(text: str) -> bool:
         if start < 0 or len(text) - start > _FOOTNOTE_CHARS or "\n" in text[start:]:
             break
         text = text[:start].rstrip()
-    return text.endswith(_CLOSING)
+    return text.endswith(CLOSING)
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:

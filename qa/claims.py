@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from index.analyzer import fold
-from index.sentences import split_sentences
+from index.sentences import CLOSING, split_sentences
 
 __all__ = ["Claim", "UNSUPPORTED_MARK", "split_claims", "claim_key", "closed", "citation_grammar",
            "without_passage_mentions"]
@@ -17,7 +17,6 @@ _MARKERS = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _LEADING_MARKERS = re.compile(r"^\s*(?:\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]\s*)+")
 _CUT_MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)?[\s,;]*$")   # "… Moscow. [1" when the token limit cut it
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
-_CLOSING = tuple(".!?…»\"”)’")
 # What small models add although told not to: "…, according to passage 2", "(passage 3)", "qui est
 # mentionné dans le passage 3". The passage number is not a fact of the article; the verifier would
 # read it as one. {n} is filled with the prompt's passage numbers.
@@ -107,7 +106,7 @@ def without_passage_mentions(text: str, numbers: Sequence[int], passages: Sequen
 def closed(claims: Sequence[Claim]) -> list[str]:
     """Claim texts ending with punctuation, so that the answer reads (and splits) as sentences: a
     full stop, or an ellipsis for the last one, which was probably cut by the token limit."""
-    return [c.text if c.text.endswith(_CLOSING) else c.text.rstrip(",;: ") + ("…" if i == len(claims) - 1 else ".")
+    return [c.text if c.text.endswith(CLOSING) else c.text.rstrip(",;: ") + ("…" if i == len(claims) - 1 else ".")
             for i, c in enumerate(claims)]
 
 
