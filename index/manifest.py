@@ -194,7 +194,9 @@ class Manifest:
             return
         then = self.source_hashes()
         changed = sorted(d for d in now.keys() & then.keys() if then[d] not in (now[d], SKIPPED))
-        added, removed = sorted(now.keys() - then.keys()), sorted(then.keys() - now.keys())
+        # a file no build reads (notes, an editor's backup) comes and goes without changing the index
+        added = sorted(d for d in now.keys() - then.keys() if now[d] != SKIPPED)
+        removed = sorted(d for d in then.keys() - now.keys() if then[d] != SKIPPED)
         if changed or added or removed:
             parts = [f"{label}: {', '.join(names[:3])}{'…' if len(names) > 3 else ''}"
                      for label, names in (("changed", changed), ("added", added), ("removed", removed)) if names]

@@ -309,6 +309,9 @@ def test_changed_seeds_make_the_index_stale(seed_data: IndexData, seeds_copy: Pa
     manifest = seed_data.manifest
     manifest.check_seeds(SEEDS_DIR)
     manifest.check_seeds(seeds_copy)  # same bytes elsewhere: not stale
+    (seeds_copy / "README.md").write_text("notes\n", encoding="utf-8")
+    (seeds_copy / f"{seed_name('002')}~").write_text("an editor's backup\n", encoding="utf-8")
+    manifest.check_seeds(seeds_copy)  # files no build reads: not stale either
     changed = seeds_copy / seed_name("001")
     changed.write_text(changed.read_text(encoding="utf-8") + "\nUne phrase de plus.\n", encoding="utf-8")
     (seeds_copy / seed_name("004")).unlink()
