@@ -52,7 +52,13 @@ class IndexDamaged(IndexNotReady):
 
 
 class StaleIndex(IndexNotReady):
-    """The articles changed since the index was built."""
+    """The articles changed since the index was built: `changes` names the files by what
+    happened to them ("changed", "added", "removed"), `command` updates the index."""
+
+    def __init__(self, message: str, changes: tuple[tuple[str, tuple[str, ...]], ...] = (),
+                 command: str = "") -> None:
+        super().__init__(message)
+        self.changes, self.command = changes, command
 
 
 def _differs(path: str | Path | None, default: Path) -> bool:
@@ -198,9 +204,9 @@ class Manifest:
         added = sorted(d for d in now.keys() - then.keys() if now[d] != SKIPPED)
         removed = sorted(d for d in then.keys() - now.keys() if then[d] != SKIPPED)
         if changed or added or removed:
-            parts = [f"{label}: {', '.join(names[:3])}{'…' if len(names) > 3 else ''}"
-                     for label, names in (("changed", changed), ("added", added), ("removed", removed)) if names]
-            raise StaleIndex(
-                f"The articles in {folder} changed since the index was built ({'; '.join(parts)}); "
-                f"update it with `{build_command(index_dir, folder)}`."
-            )
+            changes = tuple((label, tuple(names)) for label, names in (
+                ("changed", changed), ("added", added), ("removed", removed)) if names)
+            parts = [f"{label}: {', '.join(names[:3])}{'…' if len(names) > 3 else ''}" for label, names in changes]
+            command = build_command(index_dir, folder)
+            raise StaleIndex(f"The articles in {folder} changed since the index was built ({'; '.join(parts)}); "
+                             f"update it with `{command}`.", changes, command)

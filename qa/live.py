@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -17,11 +18,54 @@ from index import IndexNotReady, StaleIndex
 from index.manifest import FILE as MANIFEST_FILE
 from qa.pipeline import Pipeline
 
-__all__ = ["Served", "LivePipeline"]
+__all__ = ["IndexNotice", "Served", "LivePipeline"]
 
 log = logging.getLogger(__name__)
 
 Stamp = tuple[object, ...] | None
+
+
+_CHANGE_FR = {"changed": "modifiés", "added": "ajoutés", "removed": "retirés"}
+_COMMAND = re.compile(r"`([^`]+)`")
+
+
+@dataclass(frozen=True)
+class IndexNotice:
+    """What the reader should know about the index served: `kind` "stale" (the articles changed
+    since it was built: `changes` names them) or "unloadable" (a new index could not be loaded:
+    `problem`, whose file names and causes stay in English); `command` fixes either."""
+
+    kind: str
+    message: str                 # the error's own (English) message, without its final period
+    problem: str = ""
+    command: str = ""
+    folder: str = ""
+    changes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @classmethod
+    def of(cls, err: IndexNotReady, folder: Path) -> IndexNotice:
+        if isinstance(err, StaleIndex):
+            return cls("stale", str(err).rstrip("."), command=err.command, folder=str(folder), changes=err.changes)
+        found = _COMMAND.search(str(err))
+        return cls("unloadable", str(err).rstrip("."), problem=err.problem.rstrip("."),
+                   command=found.group(1) if found else "")
+
+    def text(self, lang: str) -> str:
+        if lang != "fr":
+            return self.message + (", and until then answers quote them as they were." if self.kind == "stale"
+                                   else ", and until then answers come from the index loaded before.")
+        if self.kind == "stale":
+            parts = " ; ".join(f"{_CHANGE_FR.get(label, label)} : {', '.join(names[:3])}"
+                               f"{'…' if len(names) > 3 else ''}" for label, names in self.changes)
+            fix = f" ; mettez-le à jour avec `{self.command}`" if self.command else ""
+            return (f"Les articles de {self.folder} ont changé depuis la construction de l’index ({parts}){fix} ; "
+                    "d’ici là, les réponses les citent tels qu’ils étaient.")
+        fix = f" ; reconstruisez-le avec `{self.command}`" if self.command else ""
+        return (f"Le nouvel index n’a pas pu être chargé ({self.problem}){fix} ; d’ici là, les réponses viennent "
+                "de l’index chargé avant.")
+
+    def __str__(self) -> str:
+        return self.text("en")
 
 
 @dataclass(frozen=True)
@@ -29,7 +73,7 @@ class Served:
     """The pipeline to answer with now, and what the reader should know about it."""
 
     pipeline: Pipeline
-    notices: tuple[str, ...] = ()
+    notices: tuple[IndexNotice, ...] = ()
 
 
 def _file_stamp(path: Path) -> Stamp:
@@ -62,8 +106,8 @@ class LivePipeline:
         self._index_stamp = self._failed_stamp = _file_stamp(index_dir / MANIFEST_FILE)
         self._seeds_stamp = _folder_stamp(self._seeds_dir())
         self._checked = time.monotonic()
-        self._stale: str | None = None
-        self._unloadable: str | None = None
+        self._stale: IndexNotice | None = None
+        self._unloadable: IndexNotice | None = None
 
     def _seeds_dir(self) -> Path:
         return Path(self._pipeline.data.manifest.seeds_dir)
@@ -96,16 +140,16 @@ class LivePipeline:
                                            reader=old.reader)
         except IndexNotReady as err:
             self._failed_stamp = stamp
-            self._unloadable = f"{str(err).rstrip('.')}, and until then answers come from the index loaded before."
+            self._unloadable = IndexNotice.of(err, self._seeds_dir())
             log.warning("%s", self._unloadable)
             return False
         self._index_stamp, self._unloadable = stamp, None
         log.info("loaded the index that a build swapped into %s", self._index_dir)
         return True
 
-    def _staleness(self) -> str | None:
+    def _staleness(self) -> IndexNotice | None:
         try:
             self._pipeline.data.manifest.check_seeds(self._seeds_dir(), self._index_dir)
         except StaleIndex as err:
-            return f"{str(err).rstrip('.')}, and until then answers quote them as they were."
+            return IndexNotice.of(err, self._seeds_dir())
         return None

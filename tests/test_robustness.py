@@ -530,9 +530,12 @@ def test_8_the_page_says_when_articles_change_and_serves_the_index_a_build_swaps
     notice = (f"The articles in {seeds_copy} changed since the index was built (changed: {edited.name}); update "
               f"it with `python -m index build --seeds {seeds_copy} --index-dir {index_copy}`, and until then "
               "answers quote them as they were.")
-    assert source.snapshot().notices == (notice,)
+    assert [n.text("en") for n in source.snapshot().notices] == [notice]
+    notice_fr = (f"Les articles de {seeds_copy} ont changé depuis la construction de l’index (modifiés : "
+                 f"{edited.name}) ; mettez-le à jour avec `python -m index build --seeds {seeds_copy} --index-dir "
+                 f"{index_copy}` ; d’ici là, les réponses les citent tels qu’ils étaient.")
     shown = ('<div class="qa-index-notice" role="status"><strong>L’index et les articles diffèrent</strong>'
-             f'<p>{html.escape(notice)}</p></div><div class="qa-out"')
+             f'<p>{html.escape(notice_fr)}</p></div><div class="qa-out"')
     assert answer_html.startswith(shown)
     drafts = [markup for markup, _ in generate_current(source, QUESTION, 5, [], "fr", True)]
     assert drafts[-1].startswith(shown) and "Réponse rédigée" in drafts[-1]
@@ -551,7 +554,11 @@ def test_8_the_page_says_when_articles_change_and_serves_the_index_a_build_swaps
     (index_copy / "manifest.json").write_text("{", encoding="utf-8")  # a new index that cannot be loaded
     still = source.snapshot()
     assert still.pipeline is after.pipeline
-    assert still.notices == (f"The index in {index_copy} is damaged (manifest.json is unreadable: Expecting "
-                             "property name enclosed in double quotes: line 1 column 2 (char 1)); rebuild it with "
-                             f"`python -m index build --index-dir {index_copy}`, and until then answers come from "
-                             "the index loaded before.",)
+    assert [n.text("en") for n in still.notices] == [
+        f"The index in {index_copy} is damaged (manifest.json is unreadable: Expecting property name enclosed in "
+        f"double quotes: line 1 column 2 (char 1)); rebuild it with `python -m index build --index-dir {index_copy}`, "
+        "and until then answers come from the index loaded before."]
+    assert still.notices[0].text("fr") == (
+        f"Le nouvel index n’a pas pu être chargé (The index in {index_copy} is damaged (manifest.json is unreadable: "
+        "Expecting property name enclosed in double quotes: line 1 column 2 (char 1))) ; reconstruisez-le avec "
+        f"`python -m index build --index-dir {index_copy}` ; d’ici là, les réponses viennent de l’index chargé avant.")

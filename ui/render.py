@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from qa import Answer, Citation, Hit
+from qa import Answer, Citation, Hit, IndexNotice
 from ui.i18n import t, ui_lang
 
 __all__ = [
@@ -256,12 +256,12 @@ def render_error(message: str, lang: str) -> str:
             f"<p>{_esc(message)}</p></div>")
 
 
-def render_notices(notices: Sequence[str], lang: str) -> str:
+def render_notices(notices: Sequence[IndexNotice], lang: str) -> str:
     """What the reader must know about the index before reading an answer from it (the articles
     changed since it was built, a new index could not be loaded); empty when nothing."""
     if not notices:
         return ""
-    items = "".join(f"<p>{_esc(n)}</p>" for n in notices)
+    items = "".join(f"<p>{_esc(n.text(ui_lang(lang)))}</p>" for n in notices)
     return (f"<div class=\"qa-index-notice\" role=\"status\"><strong>{_esc(t(ui_lang(lang), 'index_notice'))}"
             f"</strong>{items}</div>")
 

@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa import ChatBackend, Generator, LivePipeline, Pipeline
+from qa import ChatBackend, Generator, IndexNotice, LivePipeline, Pipeline
 from ui.render import ArticleView
 
 __all__ = ["Snapshot", "PageSource", "article_views"]
@@ -28,7 +28,7 @@ class Snapshot:
     pipeline: Pipeline
     articles: dict[str, ArticleView]
     generator: Generator | None
-    notices: tuple[str, ...] = ()
+    notices: tuple[IndexNotice, ...] = ()
 
 
 class PageSource:
