@@ -1,5 +1,6 @@
 import sys
 
+from index.piped import run
 from index.cli import main
 
-sys.exit(main())
+sys.exit(run(main))

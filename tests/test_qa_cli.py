@@ -48,3 +48,15 @@ def test_errors_are_one_sentence_and_exit_2(tmp_path):
     bad_date = _qa("ask", "Who?", "--date-from", "notadate")
     assert bad_date.returncode == 2 and "Traceback" not in bad_date.stderr
     assert bad_date.stderr.strip().startswith("error: The start date 'notadate' is not a date; write it as YYYY")
+
+
+@pytest.mark.slow
+def test_a_reader_that_stops_early_ends_the_command_quietly(seed_index):
+    """`python -m qa ask - < questions | head -1`: the output closed before the answers are written
+    ends the command with the shell's status for a closed pipe, not a traceback."""
+    process = subprocess.Popen([sys.executable, "-m", "qa", "ask", "-", "--index-dir", str(seed_index)], cwd=ROOT,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process.stdout.close()   # the reader is gone before the first answer
+    _, err = process.communicate("Who is John Kirby?\nCombien de conteneurs ?\n", timeout=600)
+    assert process.returncode == 141, err
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
