@@ -206,8 +206,7 @@ class Pipeline:
         vector = self.embed_question(question.text)
         embedded = time.perf_counter()
         translations = self.translations(question) if mode == Mode.HYBRID else ()
-        ranked = self.retriever.rank(question.text, None if mode == Mode.BM25 else vector, question.lang, mode, filters,
-                                     translations)
+        ranked = self.retriever.rank(question.text, vector, question.lang, mode, filters, translations)
         timings["embed"] = (embedded - started) * 1000
         timings["search"] = (time.perf_counter() - embedded) * 1000
         return vector, ranked

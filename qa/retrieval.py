@@ -90,14 +90,17 @@ class Retriever:
 
     def rank(self, question: str, query_vector: np.ndarray | None, lang: str, mode: Mode,
              filters: Filters | None = None, translations: tuple[str, ...] = ()) -> Ranked:
-        """The fused ranking; `translations` count in hybrid mode only (see `_bm25`)."""
+        """The fused ranking; `translations` count in hybrid mode only (see `_bm25`). In BM25 mode
+        a given `query_vector` still yields the dense cosines, which the abstention model reads,
+        but they do not rank."""
         allowed = self.allowed_rows(filters)
         if allowed is not None and len(allowed) == 0:
             return Ranked(np.zeros(0, dtype=np.int64), np.zeros(0), {}, {})
-        dense = self._dense(query_vector, allowed) if mode != Mode.BM25 and query_vector is not None else {}
+        dense = self._dense(query_vector, allowed) if query_vector is not None else {}
         translations = translations if mode == Mode.HYBRID and self.config.translations else ()
         bm25 = self._bm25(question, allowed, lang, translations) if mode != Mode.DENSE else {}
-        fused = self._rrf(dense, bm25, lang, mode) if self.config.fusion == "rrf" else self._score(dense, bm25)
+        ranking = {} if mode == Mode.BM25 else dense
+        fused = self._rrf(ranking, bm25, lang, mode) if self.config.fusion == "rrf" else self._score(ranking, bm25)
         order = sorted(fused, key=lambda r: (-fused[r], r))
         return Ranked(np.array(order, dtype=np.int64), np.array([fused[r] for r in order]), dense, bm25)
 

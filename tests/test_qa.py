@@ -109,6 +109,16 @@ def test_every_retrieval_mode_finds_a_named_person(pipeline, mode):
     assert BELOOUSSOV_DOC in {h.doc_id for h in hits}
 
 
+@pytest.mark.parametrize("mode", list(Mode))
+def test_every_retrieval_mode_answers_an_answerable_question(pipeline, mode):
+    # the abstention model reads the dense cosines in BM25 mode too (it refused most answers without them)
+    answer = pipeline.ask("Who is the Pentagon spokesman who talked about containers?", mode=mode)
+    assert not answer.abstained and answer.confidence > 0.5 and answer.signals["dense_top"] > 0.5
+    assert answer.citations[0].doc_id == KIRBY_DOC
+    ranked = pipeline.search("John Kirby conteneurs", k=3, mode=Mode.BM25)
+    assert [h.bm25 is not None for h in ranked] == [True] * 3   # BM25 alone still ranks
+
+
 def test_filters_restrict_documents_and_dates(pipeline):
     only = pipeline.search("conteneurs", k=10, filters=Filters(doc_ids=(KIRBY_DOC,)))
     assert only and {h.doc_id for h in only} == {KIRBY_DOC}
