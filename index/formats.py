@@ -26,6 +26,7 @@ _ISO_DATE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})")
 _LANG = re.compile(r"^[a-z]{2}\b")
 _BLANKS = re.compile(r"\n{3,}")
 _MARKUP = re.compile(r"<(?:html|body|head|p|div|article)\b", re.IGNORECASE)
+_MIN_PAGE_WORDS = 5   # fewer, and what trafilatura found is a link or a label, not an article
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ def extract_html(name: str, html: str) -> Extracted:
     found = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=True,
                                         favor_precision=True, deduplicate=False)
     text = _tidy(getattr(found, "text", None) or "") if found is not None else ""
-    if not text:
+    if len(text.split()) < _MIN_PAGE_WORDS:   # a menu's "Accueil" is what is left of a page with no article
         raise ArticleError(f"{name} holds no article text that could be told from the page around it; save the "
                           "article's own page, or paste its text into a .txt file.")
     # trafilatura sets paragraphs apart with one line break; a blank line is what the chunker reads

@@ -92,6 +92,13 @@ def test_a_page_that_is_not_html_is_refused(tmp_path: Path) -> None:
         read_documents(tmp_path / "notes.html")
 
 
+def test_a_page_with_no_article_is_refused_not_indexed_as_its_menu(tmp_path: Path) -> None:
+    (tmp_path / "menu.html").write_text('<html><head><title>Menu</title></head><body><nav><a href="/">Accueil</a>'
+                                        "</nav><footer>© 2025</footer></body></html>", encoding="utf-8")
+    with pytest.raises(ArticleError, match=r"menu.html holds no article text that could be told from the page"):
+        read_documents(tmp_path / "menu.html")
+
+
 def test_a_jsonl_string_may_hold_unicode_line_separators(tmp_path: Path) -> None:
     row = {"id": "x", "text": "Premier paragraphe\u2028même paragraphe, ligne suivante.\x85 Fin de l'article."}
     (tmp_path / "cms.jsonl").write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
