@@ -75,6 +75,12 @@ def test_restricting_to_one_article_cites_only_it(client: Any) -> None:
     assert set(re.findall(r"<code>([^<]+)</code>", passages_html)) == {only}
 
 
+def test_an_article_the_page_did_not_list_is_a_filter_too(client: Any) -> None:
+    # an article added after the page was served is not among its choices; one that does not exist matches nothing
+    answer_html, passages_html, _ = _ask(client, "Who met Kim Jong Un?", doc_ids=["added_later.txt"])
+    assert "No article matches the filter" in answer_html and 'class="qa-card"' not in passages_html
+
+
 def test_empty_question_returns_an_error_panel(client: Any) -> None:
     answer_html, _, shown = _ask(client, "   ", lang="fr")
     assert 'class="qa-out qa-error"' in answer_html and "Impossible de répondre" in answer_html

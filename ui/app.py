@@ -214,8 +214,10 @@ def build_app(source: PageSource | Pipeline, lang: str = DEFAULT_LANG, generator
                                examples_per_page=len(EXAMPLES))
         with gr.Accordion(t(lang, "options"), open=False) as options:
             k = gr.Slider(1, MAX_K, value=5, step=1, label=t(lang, "k"), elem_id="qa-k")
+            # custom values: an article a build added after the page was served is filtered on too
+            # (an unknown name gets the answer's "no article matches the filter" notice)
             doc_ids = gr.Dropdown(choices=_article_choices(articles), value=[], multiselect=True,
-                                  label=t(lang, "articles"), elem_id="qa-docs")
+                                  allow_custom_value=True, label=t(lang, "articles"), elem_id="qa-docs")
             can_generate = source.can_generate
             generate_box = gr.Checkbox(value=False, label=t(lang, "generate"), interactive=can_generate,
                                        info=t(lang, "generate_info" if can_generate else "generate_unavailable"),
