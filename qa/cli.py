@@ -56,19 +56,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+_LABELS = {  # the human output's own words, in the answer's language (English unless French)
+    "en": {"note": "note", "unsupported": "unsupported", "withdrawn": "withdrawn (not shown)",
+           "related": "Related passages", "sources": "Sources", "no_date": "no date", "answer": "answer"},
+    "fr": {"note": "remarque", "unsupported": "non étayée", "withdrawn": "retirée (non affichée)",
+           "related": "Passages proches", "sources": "Sources", "no_date": "sans date", "answer": "réponse"},
+}
+
+
 def _format_answer(answer: Answer) -> str:
+    words = _LABELS.get(answer.lang, _LABELS["en"])
+    colon = "\u00a0: " if answer.lang == "fr" else ": "
     lines = [textwrap.fill(answer.text, width=100)]
-    lines += [f"note: {n}" for n in answer.notices]
-    lines += [f"unsupported: {s}" for s in answer.unsupported]
-    lines += [f"withdrawn (not shown): {s}" for s in answer.withdrawn]
-    label, sources = ("Related passages", answer.related) if answer.abstained else ("Sources", answer.citations)
+    lines += [f"{words['note']}{colon}{n}" for n in answer.notices]
+    lines += [f"{words['unsupported']}{colon}{s}" for s in answer.unsupported]
+    lines += [f"{words['withdrawn']}{colon}{s}" for s in answer.withdrawn]
+    label, sources = (words["related"], answer.related) if answer.abstained else (words["sources"], answer.citations)
     if sources:
-        lines.append(f"\n{label}:")
+        lines.append(f"\n{label}{colon.rstrip()}")
     for c in sources:
-        lines.append(f"[{c.n}] {c.title} ({c.date or 'no date'}) — {c.doc_id} {c.start}-{c.end}")
+        lines.append(f"[{c.n}] {c.title} ({c.date or words['no_date']}) — {c.doc_id} {c.start}-{c.end}")
         lines.append(textwrap.indent(textwrap.fill(f"« {c.quote} »", width=96), "    "))
         if c.short_answer:
-            lines.append(f"    answer: {c.short_answer}")
+            lines.append(f"    {words['answer']}{colon}{c.short_answer}")
     lines.append(f"\n({answer.timings_ms.get('total', 0):.0f} ms)")
     return "\n".join(lines)
 

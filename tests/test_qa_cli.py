@@ -60,3 +60,16 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(seed_index):
     _, err = process.communicate("Who is John Kirby?\nCombien de conteneurs ?\n", timeout=600)
     assert process.returncode == 141, err
     assert "Traceback" not in err and "BrokenPipeError" not in err, err
+
+
+def test_the_human_output_speaks_the_answers_language():
+    from qa import Answer, Citation
+    from qa.cli import _format_answer
+
+    cited = Citation(n=1, doc_id="a.txt", title="Titre", date=None, start=0, end=22, quote="Kim a rencontré Poutine.",
+                     score=0.9)
+    french = _format_answer(Answer("Qui ?", "fr", False, "Kim a rencontré Poutine. [1]", citations=(cited,),
+                                   notices=("Une remarque.",)))
+    assert "remarque\u00a0: Une remarque." in french and "\nSources\u00a0:" in french and "(sans date)" in french
+    english = _format_answer(Answer("Who?", "en", True, "No answer.", related=(cited,)))
+    assert "\nRelated passages:" in english and "(no date)" in english
