@@ -87,6 +87,7 @@ def _copy_in(path: Path, folder: Path) -> Path:
     os.close(fd)
     try:
         shutil.copyfile(path, temp)
+        shutil.copymode(path, temp)   # mkstemp makes it 0600; the article keeps its own permissions
         target = folder / path.name
         os.replace(temp, target)
     except OSError:

@@ -203,6 +203,7 @@ def test_cli_add_and_remove(tmp_path: Path) -> None:
     added = run("add", str(FIXTURES / "export.jsonl"), *args, "--fields", "text=body,date=published_at")
     assert added.returncode == 0, added.stderr
     assert "added: export.jsonl#cms-1063" in added.stdout and "3 added" in added.stdout
+    assert (folder / "export.jsonl").stat().st_mode & 0o777 == (FIXTURES / "export.jsonl").stat().st_mode & 0o777
     assert Manifest.load(index_dir).fields["text"].startswith("body")
     again = run("add", str(FIXTURES / "export.csv"), *args, "--fields", "text=content,title=headline")
     assert again.returncode == 0 and "3 kept" in again.stdout, again.stderr  # the JSONL's mapping is kept
