@@ -87,6 +87,15 @@ def _decode_marked(name: str, data: bytes) -> str | None:
     return None
 
 
+def _looks_cp1252(data: bytes) -> bool:
+    """Whether bytes that are not UTF-8 read as Windows-1252 (Latin-1) with accented letters (a
+    French Windows export), so that the fix can name the conversion."""
+    try:
+        return any("\u00c0" <= c <= "\u00ff" for c in data.decode("cp1252"))
+    except UnicodeDecodeError:
+        return False
+
+
 def _decode(path: Path, data: bytes) -> str:
     name = path.name
     text = _decode_marked(name, data)
@@ -100,9 +109,9 @@ def _decode(path: Path, data: bytes) -> str:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as err:
-            raise ArticleError(
-                f"{name} is not valid UTF-8 (byte {err.start}); re-save it as UTF-8 text."
-            ) from None
+            fix = (f" and looks like Windows-1252 (Latin-1) text; re-save it as UTF-8, e.g. `iconv -f WINDOWS-1252 -t "
+                   f"UTF-8 {name} > utf8-{name}`." if _looks_cp1252(data) else "; re-save it as UTF-8 text.")
+            raise ArticleError(f"{name} is not valid UTF-8 (byte {err.start}){fix}") from None
     if not text.strip():
         raise ArticleError(f"{name} is empty; add the article text or remove the file.")
     controls = sum(1 for c in text if unicodedata.category(c) == "Cc" and c not in "\n\r\t")

@@ -88,7 +88,10 @@ def test_missing_folder_is_an_error_naming_the_option(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
-        ("latin1.txt", "La Corée du Nord a été sanctionnée.".encode("latin-1"), r"latin1\.txt is not valid UTF-8 \(byte 6\)"),
+        ("latin1.txt", "La Corée du Nord a été sanctionnée.".encode("latin-1"),
+         r"latin1\.txt is not valid UTF-8 \(byte 6\) and looks like Windows-1252 \(Latin-1\) text; re-save it as "
+         r"UTF-8, e\.g\. `iconv -f WINDOWS-1252 -t UTF-8 latin1\.txt > utf8-latin1\.txt`\."),
+        ("broken.txt", b"North Korea \x81\x8d shells", r"broken\.txt is not valid UTF-8 \(byte 12\); re-save it as UTF-8"),
         ("empty.txt", b"", r"empty\.txt is empty"),
         ("blank.txt", b" \n\n\t\r\n", r"blank\.txt is empty"),
         ("image.txt", PNG, r"image\.txt looks binary"),

@@ -46,7 +46,8 @@ def test_build_prints_each_change_and_a_summary(index_copy: Path, seeds_copy: Pa
     assert re.fullmatch(rf"index {re.escape(str(index_copy))}: 1 added, 0 changed, 1 removed, 4 kept; "
                         r"\d+ chunks \(1 embedded\) in \d+\.\ds; 1 skipped", lines[2])
     assert len(lines) == 3
-    assert "skipped: 006_broken.txt is not valid UTF-8 (byte 3); re-save it as UTF-8 text." in result.stderr
+    assert ("skipped: 006_broken.txt is not valid UTF-8 (byte 3) and looks like Windows-1252 (Latin-1) text; re-save it "
+            "as UTF-8, e.g. `iconv -f WINDOWS-1252 -t UTF-8 006_broken.txt > utf8-006_broken.txt`." in result.stderr)
     assert "Traceback" not in result.stderr
 
     info = run("info", "--index-dir", str(index_copy))
