@@ -225,13 +225,12 @@ def open_qdrant(target: QdrantTarget) -> IndexData:
     meta = client.retrieve(collection, ids=[KIND_BASE["meta"]], with_payload=True)
     if not meta:
         raise QdrantUnavailable(f"Qdrant collection {collection!r} holds no index of this app; build one with "
-                                f"`python -m index build --store {target.spec}`.")
+                                f"`{target.build_command}`.")
     payload = meta[0].payload
     manifest_data = json.loads(payload["manifest"])
     if manifest_data.get("format_version") != FORMAT_VERSION:
         raise IndexNotReady(f"The index in {target.spec} has format {manifest_data.get('format_version')}, this "
-                            f"version reads {FORMAT_VERSION}; rebuild it with `python -m index build --store "
-                            f"{target.spec}`.")
+                            f"version reads {FORMAT_VERSION}; rebuild it with `{target.build_command}`.")
     manifest = Manifest(**manifest_data)
     vectors = client.get_collection(collection).config.params.vectors
     dimension = vectors["dense"].size if isinstance(vectors, dict) else vectors.size

@@ -72,6 +72,11 @@ class QdrantTarget:
     def where(self) -> str:
         return f"{self.path} (local mode)" if self.path is not None else f"{self.host}:{self.port}"
 
+    @property
+    def build_command(self) -> str:
+        """The command that builds (or rebuilds) this store's index."""
+        return f"python -m index build --store {self.spec}"
+
     def unreachable(self, err: Exception) -> QdrantUnavailable:
         return QdrantUnavailable(f"Qdrant at {self.where()} cannot be reached ({type(err).__name__}: "
                                  f"{str(err).splitlines()[0][:160] if str(err) else 'no detail'}); start it or "
@@ -91,7 +96,7 @@ class QdrantTarget:
         if self.collection in names:
             return self.collection
         raise QdrantUnavailable(f"No index named {self.collection!r} in Qdrant at {self.where()}; build it with "
-                                f"`python -m index build --store {self.spec}`.")
+                                f"`{self.build_command}`.")
 
     def new_collection_name(self) -> str:
         return f"{self.collection}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"

@@ -69,8 +69,8 @@ def _embedder_for(data: IndexData, index_dir: Path | str) -> Embedder:
         embedder.dimension   # loads the model, which `Pipeline.load` does next anyway
         return embedder
     except ValueError:
-        rebuild = (build_command(index_dir, data.manifest.seeds_dir) if parse_store(index_dir) is None
-                   else f"python -m index build --store {index_dir}")
+        store = parse_store(index_dir)
+        rebuild = build_command(index_dir, data.manifest.seeds_dir) if store is None else store.build_command
         raise IndexNotReady(f"The index at {index_dir} was embedded with the model {data.manifest.model_id!r}, which "
                             f"is not available offline on this machine; rebuild it with the default model (`{rebuild}`) "
                             "or put that model in the local cache.") from None
