@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import shlex
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
@@ -14,7 +15,7 @@ from pathlib import Path
 from index.sources import ArticleError, kind_of, list_articles, read_article
 
 __all__ = ["FORMAT_VERSION", "Manifest", "IndexNotReady", "IndexMissing", "IndexDamaged", "StaleIndex",
-           "build_command", "library_versions", "seed_hashes"]
+           "build_command", "first_names", "library_versions", "seed_hashes"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,11 @@ class StaleIndex(IndexNotReady):
                  command: str = "") -> None:
         super().__init__(message)
         self.changes, self.command = changes, command
+
+
+def first_names(names: Sequence[str], shown: int = 3) -> str:
+    """"a.txt, b.txt, c.txt…": the first `shown` names, and an ellipsis when there are more."""
+    return ", ".join(names[:shown]) + ("…" if len(names) > shown else "")
 
 
 def _differs(path: str | Path | None, default: Path) -> bool:
@@ -206,7 +212,7 @@ class Manifest:
         if changed or added or removed:
             changes = tuple((label, tuple(names)) for label, names in (
                 ("changed", changed), ("added", added), ("removed", removed)) if names)
-            parts = [f"{label}: {', '.join(names[:3])}{'…' if len(names) > 3 else ''}" for label, names in changes]
+            parts = [f"{label}: {first_names(names)}" for label, names in changes]
             command = build_command(index_dir, folder)
             raise StaleIndex(f"The articles in {folder} changed since the index was built ({'; '.join(parts)}); "
                              f"update it with `{command}`.", changes, command)

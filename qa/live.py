@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index import IndexNotReady, StaleIndex
-from index.manifest import FILE as MANIFEST_FILE
+from index.manifest import FILE as MANIFEST_FILE, first_names
 from qa.pipeline import Pipeline
 
 __all__ = ["IndexNotice", "Served", "LivePipeline"]
@@ -55,8 +55,8 @@ class IndexNotice:
             return self.message + (", and until then answers quote them as they were." if self.kind == "stale"
                                    else ", and until then answers come from the index loaded before.")
         if self.kind == "stale":
-            parts = " ; ".join(f"{_CHANGE_FR.get(label, label)} : {', '.join(names[:3])}"
-                               f"{'…' if len(names) > 3 else ''}" for label, names in self.changes)
+            parts = " ; ".join(f"{_CHANGE_FR.get(label, label)} : {first_names(names)}"
+                               for label, names in self.changes)
             fix = f" ; mettez-le à jour avec `{self.command}`" if self.command else ""
             return (f"Les articles de {self.folder} ont changé depuis la construction de l’index ({parts}){fix} ; "
                     "d’ici là, les réponses les citent tels qu’ils étaient.")

@@ -168,12 +168,16 @@ def _checked(raw: str) -> tuple[str, list[tuple[str, dict[str, object]]]]:
     return text, notices
 
 
+def _first_letter(word: str) -> str:
+    return next((c for c in word if c.isalpha()), "")
+
+
 def _other_script(text: str) -> bool:
     """Most of the question's words are written outside the Latin script (Chinese, Russian,
     Arabic...); a name in its own script in a French or English question is not enough."""
-    words = [w for w in re.findall(r"\w+", text) if any(c.isalpha() for c in w)]
-    other = sum(not unicodedata.name(next(c for c in w if c.isalpha()), "").startswith("LATIN") for w in words)
-    return other * 2 > len(words)
+    letters = [first for first in map(_first_letter, re.findall(r"\w+", text)) if first]
+    other = sum(not unicodedata.name(first, "").startswith("LATIN") for first in letters)
+    return other * 2 > len(letters)
 
 
 def _without_names(text: str) -> str:
@@ -181,8 +185,8 @@ def _without_names(text: str) -> str:
     least two words are left: a name in the other language ("Qui est John Kirby ?", "Where was
     James Marangé born?") outweighs the few words that tell a short question's language."""
     words = text.split()
-    kept = words[:1] + [w for w in words[1:] if not next((c for c in w if c.isalpha()), "a").isupper()]
-    return " ".join(kept) if sum(any(c.isalpha() for c in w) for w in kept) >= 2 else text
+    kept = words[:1] + [w for w in words[1:] if not _first_letter(w).isupper()]
+    return " ".join(kept) if sum(bool(_first_letter(w)) for w in kept) >= 2 else text
 
 
 def check_question(raw: str) -> tuple[str, list[str]]:

@@ -261,8 +261,9 @@ def render_notices(notices: Sequence[IndexNotice], lang: str) -> str:
     changed since it was built, a new index could not be loaded); empty when nothing."""
     if not notices:
         return ""
-    items = "".join(f"<p>{_esc(n.text(ui_lang(lang)))}</p>" for n in notices)
-    return (f"<div class=\"qa-index-notice\" role=\"status\"><strong>{_esc(t(ui_lang(lang), 'index_notice'))}"
+    lang = ui_lang(lang)
+    items = "".join(f"<p>{_esc(n.text(lang))}</p>" for n in notices)
+    return (f"<div class=\"qa-index-notice\" role=\"status\"><strong>{_esc(t(lang, 'index_notice'))}"
             f"</strong>{items}</div>")
 
 
