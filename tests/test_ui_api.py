@@ -87,6 +87,19 @@ def test_empty_question_returns_an_error_panel(client: Any) -> None:
     assert "La question est vide" in answer_html and shown == "fr"
 
 
+def test_a_passage_count_that_is_no_number_gets_one_sentence(client: Any) -> None:
+    with pytest.raises(Exception) as err:
+        _ask(client, "Who is Kim Jong Un?", k="five")  # type: ignore[arg-type]
+    assert "k, the number of passages, must be a number from 1 to 20" in str(err.value)
+    assert "'five'" in str(err.value)
+
+
+def test_a_null_or_written_passage_count_is_read(client: Any) -> None:
+    for k in (None, "3"):
+        _, passages_html, _ = _ask(client, "Who is Kim Jong Un?", k=k)  # type: ignore[arg-type]
+        assert passages_html.count('<div class="qa-passage">') == (5 if k is None else 3)
+
+
 def _run_ui(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "ui", "--host", "127.0.0.1", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)

@@ -26,6 +26,7 @@ from ui.render import (
     render_placeholder,
     render_stopped,
 )
+from ui.inputs import PassageCount
 from ui.library import MAX_UPLOAD_MB, Library, library_panel
 from ui.source import PageSource, article_views
 
@@ -213,7 +214,7 @@ def build_app(source: PageSource | Pipeline, lang: str = DEFAULT_LANG, generator
         examples = gr.Examples([[q] for q in EXAMPLES], inputs=[question], label=t(lang, "examples"),
                                examples_per_page=len(EXAMPLES))
         with gr.Accordion(t(lang, "options"), open=False) as options:
-            k = gr.Slider(1, MAX_K, value=5, step=1, label=t(lang, "k"), elem_id="qa-k")
+            k = PassageCount(1, MAX_K, value=5, step=1, label=t(lang, "k"), elem_id="qa-k")
             # custom values: an article a build added after the page was served is filtered on too
             # (an unknown name gets the answer's "no article matches the filter" notice)
             doc_ids = gr.Dropdown(choices=_article_choices(articles), value=[], multiselect=True,
