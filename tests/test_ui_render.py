@@ -212,3 +212,9 @@ def test_a_generated_answers_citation_shows_its_similarity_not_a_confidence() ->
     markup = render_answer(answer, {ARTICLE.doc_id: ARTICLE}, "en")
     assert "similarity to the sentence 0.8731" in markup and "confidence" not in markup
     assert "confidence 87%" in render_answer(replace(answer, generated=False), {ARTICLE.doc_id: ARTICLE}, "en")
+
+
+def test_example_questions_fit_their_chips_whole() -> None:
+    from ui.i18n import EXAMPLE_CHARS, EXAMPLES
+
+    assert all(len(q) <= EXAMPLE_CHARS for q in EXAMPLES), [q for q in EXAMPLES if len(q) > EXAMPLE_CHARS]

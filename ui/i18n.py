@@ -7,12 +7,14 @@ __all__ = ["LANGS", "DEFAULT_LANG", "EXAMPLES", "ui_lang", "t"]
 LANGS = ("fr", "en")
 DEFAULT_LANG = "en"
 
+# Gradio's example chips show at most 60 characters, then "..."
+EXAMPLE_CHARS = 60
 EXAMPLES = (
-    "Combien de conteneurs la Corée du Nord a-t-elle envoyés à la Russie ?",
+    "Combien de conteneurs la Corée du Nord a-t-elle envoyés ?",
     "Qui a rencontré Kim Jong Un à Pyongyang ?",
     "Pourquoi la Russie se rapproche-t-elle de la Corée du Nord ?",
     "Who met Kim Jong Un in Pyongyang?",
-    "How many containers of munitions did North Korea send to Russia?",
+    "How many containers did North Korea send to Russia?",
     "What does North Korea want from Russia in exchange?",
 )
 
