@@ -88,10 +88,13 @@ def test_empty_question_returns_an_error_panel(client: Any) -> None:
 
 
 def test_a_passage_count_that_is_no_number_gets_one_sentence(client: Any) -> None:
-    with pytest.raises(Exception) as err:
-        _ask(client, "Who is Kim Jong Un?", k="five")  # type: ignore[arg-type]
-    assert "k, the number of passages, must be a number from 1 to 20" in str(err.value)
-    assert "'five'" in str(err.value)
+    for k in ("five", 0, 21, True):
+        answer_html, passages_html, _ = _ask(client, "Who is Kim Jong Un?", k=k)  # type: ignore[arg-type]
+        assert 'class="qa-out qa-error"' in answer_html, k
+        assert "k, the number of passages, must be a whole number from 1 to 20, not " in answer_html, k
+        assert "qa-passage" not in passages_html
+    answer_html, _, _ = _ask(client, "Qui est Kim Jong Un ?", k="cinq", lang="fr")
+    assert "k, le nombre de passages, doit être un nombre entier de 1 à 20, pas &#x27;cinq&#x27;" in answer_html
 
 
 def test_a_null_or_written_passage_count_is_read(client: Any) -> None:

@@ -218,3 +218,10 @@ def test_example_questions_fit_their_chips_whole() -> None:
     from ui.i18n import EXAMPLE_CHARS, EXAMPLES
 
     assert all(len(q) <= EXAMPLE_CHARS for q in EXAMPLES), [q for q in EXAMPLES if len(q) > EXAMPLE_CHARS]
+
+
+def test_passage_count_reads_what_api_clients_send() -> None:
+    from ui.inputs import DEFAULT_K, MAX_K, passage_count
+
+    assert [passage_count(k) for k in (None, "", 3, 3.0, "3", " 7 ", 2.6, MAX_K)] == [DEFAULT_K, DEFAULT_K, 3, 3, 3, 7, 3, MAX_K]
+    assert [passage_count(k) for k in ("five", 0, MAX_K + 1, -2, True, float("nan"), float("inf"), [3], {})] == [None] * 9

@@ -26,7 +26,7 @@ from ui.render import (
     render_placeholder,
     render_stopped,
 )
-from ui.inputs import PassageCount
+from ui.inputs import DEFAULT_K, MAX_K, passage_count
 from ui.library import MAX_UPLOAD_MB, Library, library_panel
 from ui.source import PageSource, article_views
 
@@ -36,7 +36,6 @@ __all__ = ["build_app", "launch_options", "article_views", "ask", "ask_current",
 log = logging.getLogger(__name__)
 
 CONCURRENCY = 2
-MAX_K = 20
 DRAFT_EVERY_S = 0.08  # at most ~12 draft updates a second while the model writes
 QUEUE_SIZE = 200
 # Without --allow-upload the page takes no file, but Gradio's upload route is open to anyone who
@@ -78,8 +77,10 @@ def ask(pipeline: Pipeline, articles: Mapping[str, ArticleView], question: str, 
         doc_ids: Sequence[str] | None, interface_lang: str) -> tuple[str, str, str]:
     """Answer and passages for `question`; returns (answer HTML, passages HTML, interface language)."""
     lang = ui_lang(interface_lang)
-    k_int = max(1, min(MAX_K, int(k or 5)))
-    filters = _filters(doc_ids)
+    k_int, filters = passage_count(k), _filters(doc_ids)
+    if k_int is None:
+        return render_error(t(lang, "bad_k", k=repr(k)[:40], max=MAX_K, default=DEFAULT_K), lang), \
+            render_placeholder(t(lang, "empty_passages")), lang
     try:
         answer = pipeline.ask(question or "", k=k_int, filters=filters)
         hits = pipeline.search(question or "", k=k_int, filters=filters)
@@ -95,11 +96,11 @@ def generate(generator: Generator | None, articles: Mapping[str, ArticleView], q
              doc_ids: Sequence[str] | None, interface_lang: str, enabled: bool) -> Iterator[tuple[Any, Any]]:
     """After `ask`, when "generate" is ticked: the model's draft while it writes, then the verified
     answer; yields (answer HTML, stop button update). Closing the iterator stops the model."""
-    if not enabled or generator is None:
+    k_int = passage_count(k)
+    if not enabled or generator is None or k_int is None:   # `ask` shows why k is refused
         yield gr.skip(), gr.skip()
         return
     lang = ui_lang(interface_lang)
-    k_int = max(1, min(MAX_K, int(k or 5)))
     final, shown_at = None, 0.0
     try:
         yield render_generating("", lang), gr.update(visible=True)
@@ -214,7 +215,7 @@ def build_app(source: PageSource | Pipeline, lang: str = DEFAULT_LANG, generator
         examples = gr.Examples([[q] for q in EXAMPLES], inputs=[question], label=t(lang, "examples"),
                                examples_per_page=len(EXAMPLES))
         with gr.Accordion(t(lang, "options"), open=False) as options:
-            k = PassageCount(1, MAX_K, value=5, step=1, label=t(lang, "k"), elem_id="qa-k")
+            k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label=t(lang, "k"), elem_id="qa-k")
             # custom values: an article a build added after the page was served is filtered on too
             # (an unknown name gets the answer's "no article matches the filter" notice)
             doc_ids = gr.Dropdown(choices=_article_choices(articles), value=[], multiselect=True,
@@ -235,7 +236,7 @@ def build_app(source: PageSource | Pipeline, lang: str = DEFAULT_LANG, generator
         handler = partial(ask_current, source)
         inputs, outputs = [question, k, doc_ids, language], [answer_html, passages_html, language]
         asked = [gr.on([ask_button.click, question.submit], handler, inputs, outputs, api_name="ask",
-                       concurrency_id="qa", concurrency_limit=CONCURRENCY),
+                       concurrency_id="qa", concurrency_limit=CONCURRENCY, preprocess=False),  # see ui.inputs
                  examples.load_input_event.then(handler, inputs, outputs, api_visibility="private",
                                                 concurrency_id="qa", concurrency_limit=CONCURRENCY)]
         for event in asked:
@@ -244,7 +245,7 @@ def build_app(source: PageSource | Pipeline, lang: str = DEFAULT_LANG, generator
             writing = partial(generate_current, source)
             generations = [event.then(writing, [*inputs, generate_box], [answer_html, stop_button],
                                       api_visibility="private", concurrency_id="generate",
-                                      concurrency_limit=1)
+                                      concurrency_limit=1, preprocess=False)
                            for event in asked]
             stop_button.click(stopped, [language], [answer_html, stop_button], cancels=generations,
                               api_visibility="private", queue=False)

@@ -52,6 +52,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "no_passage": "No passage matches this question.",
         "abstained": "No answer",
         "error": "Cannot answer",
+        "bad_k": "k, the number of passages, must be a whole number from 1 to {max}, not {k}; send {default} or "
+                 "nothing for the default.",
         "answer_label": "Short answer",
         "generate": "Generate a fluent answer",
         "generate_info": "A language model writes the answer in your language; every sentence is checked "
@@ -121,6 +123,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "no_passage": "Aucun passage ne correspond à cette question.",
         "abstained": "Pas de réponse",
         "error": "Impossible de répondre",
+        "bad_k": "k, le nombre de passages, doit être un nombre entier de 1 à {max}, pas {k} ; envoyez {default} ou "
+                 "rien pour la valeur par défaut.",
         "answer_label": "Réponse courte",
         "generate": "Rédiger une réponse avec un modèle de langue",
         "generate_info": "Un modèle de langue rédige la réponse dans votre langue ; chaque phrase est vérifiée "

@@ -1,35 +1,29 @@
-"""Inputs that check what API clients send, so that a wrong value gets one sentence saying what
-to send instead of Gradio's generic error (and a traceback in the server's log)."""
+"""What the page's handlers receive as API clients send it (the page hands its inputs over
+unprocessed: Gradio's own checks fail on a null or a word with a bare TypeError and a
+traceback), read into what the handlers need, or None with the reason shown to the client."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-import gradio as gr
+__all__ = ["DEFAULT_K", "MAX_K", "passage_count"]
 
-__all__ = ["PassageCount"]
+DEFAULT_K = 5
+MAX_K = 20
 
 
-class PassageCount(gr.Slider):
-    """The page's "passages to show" slider. Over the API, null means its default, a number
-    written as a string is read as the number, and anything else is refused in one sentence
-    (Gradio's own check fails on them with a bare TypeError)."""
-
-    def get_block_name(self) -> str:   # the page draws it as the slider it is
-        return "slider"
-
-    def get_block_class(self) -> str:
-        return "slider"
-
-    def preprocess(self, payload: Any) -> float:
-        if payload is None:
-            return float(self.value)
-        if isinstance(payload, str):
-            try:
-                payload = float(payload)
-            except ValueError:
-                pass
-        if isinstance(payload, bool) or not isinstance(payload, (int, float)):
-            raise gr.Error(f"k, the number of passages, must be a number from {self.minimum:g} to {self.maximum:g} "
-                           f"(got {payload!r}); send 5 for the default.")
-        return super().preprocess(payload)
+def passage_count(k: Any) -> int | None:
+    """The number of passages asked for: the slider's number, or over the API null or "" (the
+    default), a number written as a string ("3"); None for anything else or out of 1..MAX_K."""
+    if k is None or k == "":
+        return DEFAULT_K
+    if isinstance(k, bool):
+        return None
+    try:
+        value = float(k)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(value) or not 1 <= round(value) <= MAX_K:
+        return None
+    return int(round(value))
