@@ -103,6 +103,12 @@ def test_a_null_or_written_passage_count_is_read(client: Any) -> None:
         assert passages_html.count('<div class="qa-passage">') == (5 if k is None else 3)
 
 
+def test_one_article_name_as_a_string_is_a_filter(client: Any) -> None:
+    job = client.submit("Who is Kim Jong Un?", 5, "000_110a115a5bf18778.txt", "en", api_name="/ask")
+    _, passages_html, _ = job.result(timeout=TIMEOUT_S)
+    assert set(re.findall(r"<code>([^<]+)</code>", passages_html)) == {"000_110a115a5bf18778.txt"}
+
+
 def _run_ui(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "ui", "--host", "127.0.0.1", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)

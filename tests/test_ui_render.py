@@ -225,3 +225,11 @@ def test_passage_count_reads_what_api_clients_send() -> None:
 
     assert [passage_count(k) for k in (None, "", 3, 3.0, "3", " 7 ", 2.6, MAX_K)] == [DEFAULT_K, DEFAULT_K, 3, 3, 3, 7, 3, MAX_K]
     assert [passage_count(k) for k in ("five", 0, MAX_K + 1, -2, True, float("nan"), float("inf"), [3], {})] == [None] * 9
+
+
+def test_question_and_articles_read_what_api_clients_send() -> None:
+    from ui.inputs import article_names, question_text
+
+    assert [question_text(q) for q in (None, "Qui ?", 42)] == ["", "Qui ?", "42"]
+    assert [article_names(d) for d in (None, "", "a.txt", ["a.txt", None, "", "b.txt"], ("a.txt",))] == \
+        [[], [], ["a.txt"], ["a.txt", "b.txt"], ["a.txt"]]

@@ -26,7 +26,7 @@ from ui.render import (
     render_placeholder,
     render_stopped,
 )
-from ui.inputs import DEFAULT_K, MAX_K, passage_count
+from ui.inputs import DEFAULT_K, MAX_K, article_names, passage_count, question_text
 from ui.library import MAX_UPLOAD_MB, Library, library_panel
 from ui.source import PageSource, article_views
 
@@ -69,8 +69,9 @@ REVEAL_JS = """
 PAGE_LANG_JS = "(lang) => { document.documentElement.lang = lang; }"
 
 
-def _filters(doc_ids: Sequence[str] | None) -> Filters | None:
-    return Filters(doc_ids=tuple(doc_ids)) if doc_ids else None
+def _filters(doc_ids: Sequence[str] | str | None) -> Filters | None:
+    names = article_names(doc_ids)
+    return Filters(doc_ids=tuple(names)) if names else None
 
 
 def ask(pipeline: Pipeline, articles: Mapping[str, ArticleView], question: str, k: float,
@@ -81,9 +82,10 @@ def ask(pipeline: Pipeline, articles: Mapping[str, ArticleView], question: str, 
     if k_int is None:
         return render_error(t(lang, "bad_k", k=repr(k)[:40], max=MAX_K, default=DEFAULT_K), lang), \
             render_placeholder(t(lang, "empty_passages")), lang
+    question = question_text(question)
     try:
-        answer = pipeline.ask(question or "", k=k_int, filters=filters)
-        hits = pipeline.search(question or "", k=k_int, filters=filters)
+        answer = pipeline.ask(question, k=k_int, filters=filters)
+        hits = pipeline.search(question, k=k_int, filters=filters)
     except QuestionError as err:
         return render_error(err.in_language(lang), lang), render_placeholder(t(lang, "empty_passages")), lang
     shown = ui_lang(answer.lang, lang)
@@ -104,7 +106,7 @@ def generate(generator: Generator | None, articles: Mapping[str, ArticleView], q
     final, shown_at = None, 0.0
     try:
         yield render_generating("", lang), gr.update(visible=True)
-        for step in generator.stream(question or "", k=k_int, filters=_filters(doc_ids)):
+        for step in generator.stream(question_text(question), k=k_int, filters=_filters(doc_ids)):
             if isinstance(step, Partial):
                 if time.monotonic() - shown_at >= DRAFT_EVERY_S:
                     shown_at = time.monotonic()

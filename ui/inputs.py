@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["DEFAULT_K", "MAX_K", "passage_count"]
+__all__ = ["DEFAULT_K", "MAX_K", "passage_count", "question_text", "article_names"]
 
 DEFAULT_K = 5
 MAX_K = 20
@@ -27,3 +27,19 @@ def passage_count(k: Any) -> int | None:
     if not math.isfinite(value) or not 1 <= round(value) <= MAX_K:
         return None
     return int(round(value))
+
+
+def question_text(question: Any) -> str:
+    """The question as text (null is an empty question, which gets its own message)."""
+    return "" if question is None else question if isinstance(question, str) else str(question)
+
+
+def article_names(doc_ids: Any) -> list[str]:
+    """The articles to search in: one name or a list of them (null or empty: every article)."""
+    if doc_ids is None or doc_ids == "":
+        return []
+    if isinstance(doc_ids, str):
+        return [doc_ids]
+    if isinstance(doc_ids, (list, tuple)):
+        return [str(d) for d in doc_ids if d is not None and d != ""]
+    return [str(doc_ids)]
