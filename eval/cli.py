@@ -17,6 +17,7 @@ from eval.report import table, write_report
 from eval.generation import generation_summary, generation_table, mixed_questions, run_mixed
 from eval.runner import (as_dicts, breakdown, corpus_pipeline, default_variants, generative_variant, run_variant,
                          summarize)
+from index.manifest import first_names
 from index.qdrant_target import parse_store
 from qa import DEFAULT_INDEX_DIR, ChatBackend, GenerationConfig, Pipeline, make_backend
 
@@ -89,7 +90,24 @@ def _questions(args: argparse.Namespace) -> list[EvalQuestion]:
         args.questions = args.devset / "questions.jsonl"
         if args.split:
             questions = split_questions(questions, args.split)
+    if args.limit is not None and args.limit < 1:
+        raise DatasetError(f"--limit must be at least 1 (got {args.limit}); leave it out to score every question.")
     return questions[: args.limit] if args.limit else questions
+
+
+def _check_gold(questions: list[EvalQuestion], pipeline: Pipeline, source: str) -> None:
+    """Every article a question names is in the corpus, and its gold offsets fall inside it."""
+    documents = pipeline.documents
+    for q in questions:
+        for doc in dict.fromkeys((*q.gold.docs, *(s.doc for s in q.gold.spans + q.gold.answer_spans))):
+            if doc not in documents:
+                raise DatasetError(f"{source}: question {q.id!r} names the article {doc!r}, which the corpus does not "
+                                   f"hold (it holds {first_names(sorted(documents))}); check the name or the corpus.")
+        for span in q.gold.spans + q.gold.answer_spans:
+            if span.end > len(documents[span.doc].text):
+                raise DatasetError(f"{source}: question {q.id!r} has a gold span ending at {span.end}, past the end of "
+                                   f"{span.doc} ({len(documents[span.doc].text)} characters); offsets count characters "
+                                   "of the article's text.")
 
 
 def _run_mixed(args: argparse.Namespace) -> int:
@@ -128,6 +146,7 @@ def _run(args: argparse.Namespace) -> int:
         raise DatasetError("--gguf, --llm-url and --llm-model go with --generate.")
     backend = make_backend(args.gguf, args.llm_url, args.llm_model) if args.generate else None
     pipeline = _pipeline(args)
+    _check_gold(questions, pipeline, args.questions.name)
     args.out.mkdir(parents=True, exist_ok=True)
     notes: list[str] = []
     wanted = [v.strip() for v in args.variants.split(",") if v.strip()]

@@ -76,7 +76,8 @@ def corpus_pipeline(corpus: Path, cache_dir: Path, progress: bool = True, config
     corpus path) and brought up to date incrementally at every call; with a Qdrant `store`,
     answered from Qdrant (one index per corpus, named after the store's with the key added)."""
     if not corpus.is_dir():
-        raise DatasetError(f"Corpus folder {corpus} does not exist; pass a folder of .txt articles.")
+        what = "is a file, not a folder" if corpus.exists() else "does not exist"
+        raise DatasetError(f"Corpus folder {corpus} {what}; pass a folder of .txt articles.")
     key = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:16]
     if store is not None:
         store = replace(store, collection=f"{store.collection}-{key}")

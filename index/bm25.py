@@ -35,6 +35,8 @@ class LexicalIndex:
     @classmethod
     def from_tokens(cls, tokens: list[list[str]], langs: list[str]) -> LexicalIndex:
         """From already analysed chunks (`analyze(text, lang)` of each, in row order)."""
+        # bm25s sets its own logger to DEBUG when imported: every build printed "Building index from tokens"
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         retriever = bm25s.BM25()
         retriever.index([t or ["_empty_"] for t in tokens], show_progress=False)
         codes = {lang: n for n, lang in enumerate(sorted(set(langs)))}

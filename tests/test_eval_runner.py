@@ -77,6 +77,59 @@ def test_bad_question_files_get_one_clear_sentence(tmp_path):
         load_questions(tmp_path / "missing.jsonl")
 
 
+@pytest.mark.parametrize("fields, expected", [
+    ({"answers": "Anne Le Goff"}, '"answers" as str; write it as a list of strings, for example ["Anne Le Goff"]'),
+    ({"docs": "harbour.txt"}, '"docs" as str; write it as a list of strings, for example ["harbour.txt"]'),
+    ({"spans": [{"doc": "harbour.txt", "start": 50, "end": 10}]}, '"spans" entry from 50 to 10'),
+])
+def test_question_fields_of_the_wrong_shape_are_refused(tmp_path, fields, expected):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"id": "a", "question": "Who?", **fields}) + "\n", encoding="utf-8")
+    with pytest.raises(DatasetError) as err:
+        load_questions(bad)
+    assert "bad.jsonl line 1" in str(err.value) and expected in str(err.value)
+
+
+def test_question_files_with_a_byte_order_mark_are_read_and_others_than_utf8_named(tmp_path):
+    bom = tmp_path / "bom.jsonl"
+    bom.write_text('\ufeff{"id": "a", "question": "Qui est là ?", "answers": ["moi"]}\n', encoding="utf-8")
+    assert [q.question for q in load_questions(bom)] == ["Qui est là ?"]
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes('{"id": "a", "question": "Qui a été élu ?"}\n'.encode("latin-1"))
+    with pytest.raises(DatasetError, match="latin.jsonl is not UTF-8 .*; save it as UTF-8"):
+        load_questions(latin)
+    with pytest.raises(DatasetError, match="is a folder, not a file"):
+        load_questions(tmp_path)
+
+
+@pytest.mark.parametrize("fields, expected", [
+    ({"docs": ["harbor.txt"]}, "names the article 'harbor.txt', which the corpus does not hold"),
+    ({"docs": ["harbour.txt"], "spans": [{"doc": "harbour.txt", "start": 5000, "end": 6000}]},
+     "has a gold span ending at 6000, past the end of harbour.txt"),
+])
+def test_gold_the_corpus_cannot_hold_is_refused_before_scoring(tmp_path, fields, expected):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in ARTICLES.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"id": "q1", "question": "Who is the harbour master?", "answers": ["Anne"],
+                                     **fields}) + "\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "eval", "--questions", str(questions), "--corpus", str(corpus),
+                             "--quiet", "--cache-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "out")],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("error: q.jsonl: question 'q1' ") and expected in result.stderr
+    assert not (tmp_path / "out" / "report.json").exists()
+    assert "DEBUG" not in result.stderr
+
+
+def test_a_limit_below_one_is_refused(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "eval", "--limit", "0"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2 and result.stderr.startswith("error: --limit must be at least 1 (got 0)")
+
+
 @pytest.mark.slow
 def test_cli_on_another_corpus_builds_once_and_reuses_the_cache(tmp_path):
     corpus = tmp_path / "corpus"
