@@ -15,8 +15,8 @@ from pathlib import Path
 from index.cleaning import Exclusion, find_exclusions, parse_metadata_date, split_lines
 from index.formats import Extracted, Fields, extract_html, extract_rows
 from index.lang import detect_language
-from index.sources import (MAX_ARTICLE_BYTES, MAX_EXPORT_BYTES, ArticleError, Skipped, kind_of, list_articles,
-                           read_article)
+from index.sources import (ARTICLE_KINDS, MAX_ARTICLE_BYTES, MAX_EXPORT_BYTES, ArticleError, Skipped, kind_of,
+                           list_articles, read_article)
 
 __all__ = ["Span", "Document", "Skipped", "Corpus", "ArticleError", "MAX_ARTICLE_BYTES", "read_document",
            "read_documents", "read_corpus", "Fields", "content_key"]
@@ -251,6 +251,8 @@ def read_corpus(folder: Path, mapping: Fields = Fields()) -> Corpus:
     for entry in skipped:
         log.warning("skipped %s", entry.reason)
     if not docs:
-        detail = "; ".join(s.reason.rstrip(".") for s in skipped) or "it holds no article files"
-        raise ArticleError(f"No article to index in {folder}: {detail}")
+        detail = "; ".join(s.reason.rstrip(".") for s in skipped) or (
+            f"it holds no article files ({', '.join(ARTICLE_KINDS)}); put articles there or pass --seeds the "
+            "folder that holds them")
+        raise ArticleError(f"No article to index in {folder}: {detail}.")
     return Corpus(tuple(docs), tuple(skipped), exports)

@@ -47,9 +47,14 @@ class IndexDamaged(IndexNotReady):
     """A file of the index is missing, truncated, altered or does not fit the others."""
 
     @classmethod
-    def at(cls, folder: Path, detail: str, seeds_dir: str | Path | None = None) -> IndexDamaged:
+    def at(cls, folder: Path, detail: str, seeds_dir: str | Path | None = None,
+           seeds_known: bool = True) -> IndexDamaged:
+        """`seeds_known` False: the articles' folder is not known (the manifest that names it is
+        the damaged file), so the command asks for it rather than rebuild from the default one."""
         problem = f"The index in {folder} is damaged ({detail})"
-        return cls(f"{problem}; rebuild it with `{build_command(folder, seeds_dir)}`.", problem)
+        command = build_command(folder, seeds_dir) + ("" if seeds_known else " --seeds ARTICLES_DIR")
+        where = "" if seeds_known else ", ARTICLES_DIR being the folder of its articles"
+        return cls(f"{problem}; rebuild it with `{command}`{where}.", problem)
 
 
 class StaleIndex(IndexNotReady):
@@ -148,14 +153,17 @@ class Manifest:
     @classmethod
     def load(cls, folder: Path) -> Manifest:
         path = folder / FILE
+        if folder.exists() and not folder.is_dir():
+            raise IndexMissing(f"{folder} is a file, not an index folder; pass --index-dir a folder (`python -m index "
+                               "build --index-dir DIR` makes one).")
         if not path.is_file():
             raise IndexMissing(f"No index in {folder}; build it with `{build_command(folder)}`.")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as err:
-            raise IndexDamaged.at(folder, f"{FILE} is unreadable: {err}") from None
+            raise IndexDamaged.at(folder, f"{FILE} is unreadable: {err}", seeds_known=False) from None
         if not isinstance(data, dict):
-            raise IndexDamaged.at(folder, f"{FILE} holds no manifest")
+            raise IndexDamaged.at(folder, f"{FILE} holds no manifest", seeds_known=False)
         seeds = data.get("seeds_dir")
         if data.get("format_version") != FORMAT_VERSION:
             problem = (f"The index in {folder} has format {data.get('format_version')}, this version reads "

@@ -169,6 +169,16 @@ def test_remove_moves_the_file_aside_and_refuses_one_row_of_an_export(library: B
     assert set(load_index(library.index_dir).documents) == {p.name for p in library.seeds_dir.iterdir() if p.is_file()}
 
 
+def test_removing_every_article_is_refused_and_moves_nothing(library: BuildConfig, embedder) -> None:
+    build_index(library, embedder=embedder)
+    names = sorted(p.name for p in library.seeds_dir.iterdir() if p.is_file())
+    with pytest.raises(ArticleError, match=rf"Removing {len(names)} article\(s\) would leave .* with none, and an index "
+                                           r"needs at least one; add an article first"):
+        remove_articles(library, names, embedder=embedder)
+    assert sorted(p.name for p in library.seeds_dir.iterdir() if p.is_file()) == names
+    assert set(load_index(library.index_dir).documents) == set(names)
+
+
 def test_updates_keep_the_index_model_and_chunking_and_every_removed_copy(library: BuildConfig, embedder) -> None:
     from index import ChunkConfig
     from index.manage import config_for

@@ -81,9 +81,24 @@ def test_build_of_an_empty_folder_is_a_one_line_error(tmp_path: Path) -> None:
     empty.mkdir()
     result = run("build", "--seeds", str(empty), "--index-dir", str(tmp_path / "index"), "--quiet")
     line = assert_one_line_error(result)
-    assert line == f"error: No article to index in {empty}: it holds no article files"
+    assert line == (f"error: No article to index in {empty}: it holds no article files (.txt, .html, .htm, .jsonl, "
+                    ".csv); put articles there or pass --seeds the folder that holds them.")
     assert result.stdout == ""
     assert not (tmp_path / "index").exists()
+
+
+def test_info_on_a_file_or_a_damaged_manifest_names_a_command_that_works(tmp_path: Path) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("x", encoding="utf-8")
+    line = assert_one_line_error(run("info", "--index-dir", str(afile)))
+    assert line == (f"error: {afile} is a file, not an index folder; pass --index-dir a folder (`python -m index "
+                    "build --index-dir DIR` makes one).")
+    damaged = tmp_path / "index"
+    damaged.mkdir()
+    (damaged / "manifest.json").write_text("{", encoding="utf-8")
+    line = assert_one_line_error(run("info", "--index-dir", str(damaged)))
+    assert line.endswith(f"rebuild it with `python -m index build --index-dir {damaged} --seeds ARTICLES_DIR`, "
+                         "ARTICLES_DIR being the folder of its articles."), line
 
 
 def test_info_on_a_missing_index_names_the_build_command(tmp_path: Path) -> None:

@@ -556,9 +556,11 @@ def test_8_the_page_says_when_articles_change_and_serves_the_index_a_build_swaps
     assert still.pipeline is after.pipeline
     assert [n.text("en") for n in still.notices] == [
         f"The index in {index_copy} is damaged (manifest.json is unreadable: Expecting property name enclosed in "
-        f"double quotes: line 1 column 2 (char 1)); rebuild it with `python -m index build --index-dir {index_copy}`, "
-        "and until then answers come from the index loaded before."]
+        f"double quotes: line 1 column 2 (char 1)); rebuild it with `python -m index build --index-dir {index_copy} "
+        "--seeds ARTICLES_DIR`, ARTICLES_DIR being the folder of its articles, and until then answers come from the "
+        "index loaded before."]
     assert still.notices[0].text("fr") == (
         f"Le nouvel index n’a pas pu être chargé (The index in {index_copy} is damaged (manifest.json is unreadable: "
         "Expecting property name enclosed in double quotes: line 1 column 2 (char 1))) ; reconstruisez-le avec "
-        f"`python -m index build --index-dir {index_copy}` ; d’ici là, les réponses viennent de l’index chargé avant.")
+        f"`python -m index build --index-dir {index_copy} --seeds ARTICLES_DIR` ; d’ici là, les réponses viennent de "
+        "l’index chargé avant.")
