@@ -99,11 +99,12 @@ def _check_gold(questions: list[EvalQuestion], pipeline: Pipeline, source: str) 
     """Every article a question names is in the corpus, and its gold offsets fall inside it."""
     documents = pipeline.documents
     for q in questions:
-        for doc in dict.fromkeys((*q.gold.docs, *(s.doc for s in q.gold.spans + q.gold.answer_spans))):
+        located = q.gold.spans + q.gold.answer_spans
+        for doc in dict.fromkeys((*q.gold.docs, *(s.doc for s in located))):
             if doc not in documents:
                 raise DatasetError(f"{source}: question {q.id!r} names the article {doc!r}, which the corpus does not "
                                    f"hold (it holds {first_names(sorted(documents))}); check the name or the corpus.")
-        for span in q.gold.spans + q.gold.answer_spans:
+        for span in located:
             if span.end > len(documents[span.doc].text):
                 raise DatasetError(f"{source}: question {q.id!r} has a gold span ending at {span.end}, past the end of "
                                    f"{span.doc} ({len(documents[span.doc].text)} characters); offsets count characters "

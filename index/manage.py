@@ -132,7 +132,7 @@ def _files_to_remove(config: BuildConfig, ids: list[str]) -> list[Path]:
         files.append(path)
     if not files:
         raise ArticleError("No article to remove; name one or more article ids.")
-    if not any(kind_of(p.name) and not p.name.startswith(".") and p not in files for p in folder.iterdir() if p.is_file()):
+    if not set(list_articles(folder).files) - set(files):
         raise ArticleError(f"Removing {len(files)} article(s) would leave {folder} with none, and an index needs at "
                            "least one; add an article first (`python -m index add FILE`), or remove fewer.")
     return files

@@ -15,7 +15,7 @@ from pathlib import Path
 from index.sources import ArticleError, kind_of, list_articles, read_article
 
 __all__ = ["FORMAT_VERSION", "Manifest", "IndexNotReady", "IndexMissing", "IndexDamaged", "StaleIndex",
-           "build_command", "first_names", "library_versions", "seed_hashes"]
+           "build_command", "first_names", "library_versions", "not_a_folder", "seed_hashes"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,12 @@ class IndexNotReady(RuntimeError):
 
 class IndexMissing(IndexNotReady):
     """There is no index in the folder (yet)."""
+
+
+def not_a_folder(folder: Path) -> IndexMissing:
+    """The error for an index folder given as a file (reading it, or building into it)."""
+    return IndexMissing(f"{folder} is a file, not an index folder; pass --index-dir a folder (`python -m index "
+                        "build --index-dir DIR` makes one).")
 
 
 class IndexDamaged(IndexNotReady):
@@ -154,8 +160,7 @@ class Manifest:
     def load(cls, folder: Path) -> Manifest:
         path = folder / FILE
         if folder.exists() and not folder.is_dir():
-            raise IndexMissing(f"{folder} is a file, not an index folder; pass --index-dir a folder (`python -m index "
-                               "build --index-dir DIR` makes one).")
+            raise not_a_folder(folder)
         if not path.is_file():
             raise IndexMissing(f"No index in {folder}; build it with `{build_command(folder)}`.")
         try:

@@ -19,7 +19,7 @@ from index.bm25 import LexicalIndex
 from index.chunking import Chunk
 from index.corpus_stats import FILE as STATS, CorpusStats
 from index.integrity import damaged_file, file_checksums
-from index.manifest import FILE as MANIFEST, IndexDamaged, IndexNotReady, Manifest
+from index.manifest import FILE as MANIFEST, IndexDamaged, IndexNotReady, Manifest, not_a_folder
 from index.rows import FILE as ROWS, DocumentTable, RowReader, Rows, chunk_rows, sentence_rows
 from index.sentences import Sentence
 from index.store import IVFStore, VectorStore, open_store
@@ -86,7 +86,7 @@ def check_target(folder: Path) -> None:
     whole folder out: `--index-dir ~/Documents` must not delete the documents)."""
     parts = {MANIFEST, ROWS, CHUNK_VECTORS, SENTENCE_VECTORS, IVFStore.FILE, LexicalIndex.FOLDER} | _OLD_PARTS
     if folder.exists() and not folder.is_dir():
-        raise IndexNotReady(f"{folder} is a file, not an index folder; pass another --index-dir.")
+        raise not_a_folder(folder)
     names = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
     if names and not parts & set(names):
         raise IndexNotReady(f"{folder} is not an index folder (it holds {', '.join(names[:3])}"
